@@ -1,0 +1,215 @@
+//! Socket.IO event names of the wire contract, in one place, both directions.
+//! Call sites use these enums, never string literals.
+
+/// Events a client sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientEvent {
+    RoomJoin,
+    RoomLeave,
+    MessageSend,
+    MessageEdit,
+    MessageDelete,
+    TypingStart,
+    TypingStop,
+    MessageReact,
+    MessageRead,
+    DmSend,
+    Sync,
+}
+
+impl ClientEvent {
+    pub const ALL: [ClientEvent; 11] = [
+        ClientEvent::RoomJoin,
+        ClientEvent::RoomLeave,
+        ClientEvent::MessageSend,
+        ClientEvent::MessageEdit,
+        ClientEvent::MessageDelete,
+        ClientEvent::TypingStart,
+        ClientEvent::TypingStop,
+        ClientEvent::MessageReact,
+        ClientEvent::MessageRead,
+        ClientEvent::DmSend,
+        ClientEvent::Sync,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientEvent::RoomJoin => "room:join",
+            ClientEvent::RoomLeave => "room:leave",
+            ClientEvent::MessageSend => "message:send",
+            ClientEvent::MessageEdit => "message:edit",
+            ClientEvent::MessageDelete => "message:delete",
+            ClientEvent::TypingStart => "typing:start",
+            ClientEvent::TypingStop => "typing:stop",
+            ClientEvent::MessageReact => "message:react",
+            ClientEvent::MessageRead => "message:read",
+            ClientEvent::DmSend => "dm:send",
+            ClientEvent::Sync => "sync",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// Events the server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerEvent {
+    MessageNew,
+    MessageUpdated,
+    MessageDeleted,
+    MessageReactions,
+    MessageRead,
+    TypingStart,
+    TypingStop,
+    UserOnline,
+    UserOffline,
+    RoomJoined,
+    RoomUserJoined,
+    RoomUserLeft,
+    DmNew,
+    UnreadUpdate,
+    Notification,
+    Error,
+}
+
+impl ServerEvent {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerEvent::MessageNew => "message:new",
+            ServerEvent::MessageUpdated => "message:updated",
+            ServerEvent::MessageDeleted => "message:deleted",
+            ServerEvent::MessageReactions => "message:reactions",
+            ServerEvent::MessageRead => "message:read",
+            ServerEvent::TypingStart => "typing:start",
+            ServerEvent::TypingStop => "typing:stop",
+            ServerEvent::UserOnline => "user:online",
+            ServerEvent::UserOffline => "user:offline",
+            ServerEvent::RoomJoined => "room:joined",
+            ServerEvent::RoomUserJoined => "room:user-joined",
+            ServerEvent::RoomUserLeft => "room:user-left",
+            ServerEvent::DmNew => "dm:new",
+            ServerEvent::UnreadUpdate => "unread:update",
+            ServerEvent::Notification => "notification",
+            ServerEvent::Error => "error",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for e in ClientEvent::ALL {
+            assert_eq!(ClientEvent::parse(e.name()), Some(e));
+        }
+        assert_eq!(ClientEvent::parse("nope"), None);
+    }
+}
+
+/// Payloads of server events, so every sender builds them the same way (the
+/// store logs room changes with these exact shapes for `sync`).
+pub mod payload {
+    use serde::{Deserialize, Serialize};
+    use time::OffsetDateTime;
+
+    use crate::{Id, Message, Reaction, Room, User};
+
+    /// `message:new` and `message:updated`: the message plus the change's seq.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct MessageChange {
+        #[serde(flatten)]
+        pub message: Message,
+        pub event_seq: i64,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct MessageDeleted {
+        pub message_id: Id,
+        pub room_id: Id,
+        pub event_seq: i64,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct MessageReactions {
+        pub message_id: Id,
+        pub room_id: Id,
+        pub reactions: Vec<Reaction>,
+        pub event_seq: i64,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct MessageRead {
+        pub message_id: Id,
+        pub room_id: Id,
+        pub user_id: Id,
+        pub seq: i64,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TypingStart {
+        pub user_id: Id,
+        pub username: String,
+        pub room_id: Id,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TypingStop {
+        pub user_id: Id,
+        pub room_id: Id,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct UserOnline {
+        pub user_id: Id,
+        pub username: String,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct UserOffline {
+        pub user_id: Id,
+        pub username: String,
+        #[serde(with = "time::serde::rfc3339")]
+        pub last_seen: OffsetDateTime,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct RoomJoined {
+        pub room: Room,
+    }
+
+    /// `room:user-joined` and `room:user-left`.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct RoomUser {
+        pub room_id: Id,
+        pub user: User,
+    }
+
+    #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+    #[serde(rename_all = "lowercase")]
+    pub enum NotificationKind {
+        Mention,
+        Dm,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Notification {
+        pub kind: NotificationKind,
+        pub room_id: Id,
+        pub message: Message,
+    }
+}

@@ -1,0 +1,13 @@
+//! Natter's domain: the objects of the wire contract, their validation, the
+//! permission rules and mention parsing. Nothing here does IO, so the store, the
+//! server and the tests all share one definition of what is valid.
+
+pub mod error;
+pub mod events;
+pub mod mentions;
+pub mod model;
+pub mod perms;
+pub mod validate;
+
+pub use error::{Error, Result};
+pub use model::*;

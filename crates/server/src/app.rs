@@ -1,0 +1,80 @@
+//! The one explicit state of a node: configuration, store, realtime engine,
+//! tokens, limits, presence. Handlers reach everything through `AppState`.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use natter_core::events::ServerEvent;
+use natter_core::Id;
+use natter_realtime::Engine;
+use natter_store::Store;
+use serde::Serialize;
+
+use crate::auth::Tokens;
+use crate::config::ServeArgs;
+use crate::limits::RateLimits;
+use crate::presence::Presence;
+
+/// The namespace every Natter client uses.
+pub const NS: &str = "/";
+
+pub struct App {
+    pub config: ServeArgs,
+    pub store: Arc<dyn Store>,
+    pub tokens: Tokens,
+    pub engine: Engine,
+    pub limits: RateLimits,
+    pub presence: Presence,
+    pub typing: crate::gateway::Typing,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// The engine room every socket of a room's members is in.
+pub fn room_channel(room: Id) -> String {
+    format!("room:{room}")
+}
+
+/// The engine room every socket of one user is in.
+pub fn user_channel(user: Id) -> String {
+    format!("user:{user}")
+}
+
+impl App {
+    /// Broadcast to everyone subscribed to a room. Encoded once by the engine.
+    pub fn emit_room<T: Serialize + ?Sized>(&self, room: Id, event: ServerEvent, data: &T) {
+        self.emit(self.engine.to(NS, &room_channel(room)), event, data);
+    }
+
+    /// Broadcast to every socket of one user.
+    pub fn emit_user<T: Serialize + ?Sized>(&self, user: Id, event: ServerEvent, data: &T) {
+        self.emit(self.engine.to(NS, &user_channel(user)), event, data);
+    }
+
+    pub fn emit(&self, to: natter_realtime::Broadcast, event: ServerEvent, data: &(impl Serialize + ?Sized)) {
+        if let Err(e) = to.emit(event.name(), data) {
+            tracing::error!(event = event.name(), error = %e, "could not encode an event");
+        }
+    }
+
+    /// Subscribe every open socket of `user` (on every node) to `room`.
+    pub fn subscribe_user(&self, user: Id, room: Id) {
+        self.engine
+            .to(NS, &user_channel(user))
+            .join(&[&room_channel(room)]);
+    }
+
+    pub fn unsubscribe_user(&self, user: Id, room: Id) {
+        self.engine
+            .to(NS, &user_channel(user))
+            .leave(&[&room_channel(room)]);
+    }
+}

@@ -1,0 +1,185 @@
+//! Passwords (argon2id, off the async runtime), session tokens (JWT HS256 with
+//! `userId`, `username`, `exp`) and the session cookie.
+
+use std::time::Duration;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts, HeaderMap};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use natter_core::{Error, Id, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+pub const COOKIE_NAME: &str = "natter_session";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Claims {
+    user_id: String,
+    username: String,
+    exp: u64,
+    iat: u64,
+}
+
+/// Signs and checks session tokens.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl: Duration,
+}
+
+/// Who is calling: read from a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user_id: Id,
+    pub username: String,
+}
+
+impl Tokens {
+    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        Tokens {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl,
+        }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(&self, user_id: Id, username: &str) -> Result<String> {
+        let now = unix_now();
+        let claims = Claims {
+            user_id: user_id.to_string(),
+            username: username.to_owned(),
+            iat: now,
+            exp: now + self.ttl.as_secs(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
+    }
+
+    /// `Invalid token` for anything but a well-signed, unexpired token.
+    pub fn verify(&self, token: &str) -> Result<Session> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        let data = decode::<Claims>(token, &self.decoding, &v)
+            .map_err(|_| Error::Unauthenticated("Invalid token".into()))?;
+        let user_id = data
+            .claims
+            .user_id
+            .parse()
+            .map_err(|_| Error::Unauthenticated("Invalid token".into()))?;
+        Ok(Session {
+            user_id,
+            username: data.claims.username,
+        })
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// argon2id with the crate's default (OWASP) parameters, on the blocking pool.
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(Error::internal)
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+pub async fn verify_password(password: String, hash: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+/// A token from `Authorization: Bearer …`, else from the session cookie.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(t) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
+            return Some(t.trim().to_owned());
+        }
+    }
+    cookie_token(headers)
+}
+
+pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE_NAME)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `Set-Cookie` for a new session (or, with `None`, one that clears it).
+pub fn session_cookie(token: Option<&str>, ttl: Duration, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(t) => format!(
+            "{COOKIE_NAME}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            ttl.as_secs()
+        ),
+        None => format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    }
+}
+
+/// Extractor: the authenticated caller of a REST endpoint (401 otherwise).
+pub struct AuthUser(pub Session);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = token_from_headers(&parts.headers)
+            .ok_or_else(|| Error::Unauthenticated("Authentication required".into()))?;
+        Ok(AuthUser(state.tokens.verify(&token)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_reject_tampering() {
+        let t = Tokens::new(b"secret", Duration::from_secs(60));
+        let tok = t.issue(Id(5), "ana").unwrap_or_default();
+        assert_eq!(
+            t.verify(&tok).ok(),
+            Some(Session { user_id: Id(5), username: "ana".into() })
+        );
+        let other = Tokens::new(b"other", Duration::from_secs(60));
+        assert!(other.verify(&tok).is_err());
+        assert!(t.verify("garbage").is_err());
+    }
+
+    #[test]
+    fn reads_cookie() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=b; natter_session=xyz; c=d".parse().unwrap_or(header::HeaderValue::from_static("")));
+        assert_eq!(token_from_headers(&h).as_deref(), Some("xyz"));
+    }
+}

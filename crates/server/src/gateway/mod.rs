@@ -1,0 +1,242 @@
+//! The Socket.IO gateway: authenticates sockets before CONNECT is answered,
+//! subscribes them to their rooms, and turns each client event into a service
+//! call whose result becomes the ack (or an `error` event when there is none).
+
+mod payloads;
+mod typing;
+
+use std::collections::BTreeMap;
+
+use natter_core::events::payload::{RoomJoined, RoomUser, UserOffline, UserOnline};
+use natter_core::events::{ClientEvent, ServerEvent};
+use natter_core::{Error, Id, Result};
+use natter_realtime::{AckSender, ConnectError, ConnectInfo, DisconnectReason, Event, Handler, Socket, SocketRef};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::app::{room_channel, user_channel, AppState, NS};
+use crate::auth::{cookie_token, Session};
+use crate::error::{ack_error, client_body};
+use crate::services::messages::SendMessage;
+use payloads::*;
+pub use typing::Typing;
+
+pub struct Gateway {
+    app: AppState,
+}
+
+impl Gateway {
+    pub fn new(app: AppState) -> Self {
+        Gateway { app }
+    }
+}
+
+impl Handler for Gateway {
+    type State = Session;
+
+    async fn connect(&self, socket: &SocketRef, info: ConnectInfo<'_>) -> Result<Session, ConnectError> {
+        let token = info
+            .auth
+            .and_then(|a| a.get("token"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .or_else(|| cookie_token(info.headers))
+            .ok_or_else(|| ConnectError("Authentication required".into()))?;
+        let session = self
+            .app
+            .tokens
+            .verify(&token)
+            .map_err(|_| ConnectError("Invalid token".into()))?;
+        let user = session.user_id;
+        let rooms = match self.app.store.user(user).await {
+            Ok(Some(_)) => self.app.store.room_ids_of(user).await,
+            Ok(None) => return Err(ConnectError("Invalid token".into())),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| ConnectError(client_body(&e).message))?;
+        let first_socket = !self.app.is_online(user);
+        socket.join(&user_channel(user));
+        for room in &rooms {
+            socket.join(&room_channel(*room));
+        }
+        if first_socket {
+            let online = UserOnline {
+                user_id: user,
+                username: session.username.clone(),
+            };
+            if let Some(to) = self.app.rooms_of_user_except_self(user, &rooms) {
+                self.app.emit(to, ServerEvent::UserOnline, &online);
+            }
+        }
+        Ok(session)
+    }
+
+    async fn event(&self, socket: &Socket<Session>, event: Event, ack: Option<AckSender>) {
+        let result = self.dispatch(socket, &event).await;
+        match (result, ack) {
+            (Ok(body), Some(ack)) => ack.send(&body),
+            (Ok(_), None) => {}
+            (Err(e), Some(ack)) => ack.send(&ack_error(&e)),
+            (Err(e), None) => {
+                let body = client_body(&e);
+                let payload = ErrorEvent {
+                    message: body.message,
+                    code: body.code.as_str(),
+                };
+                if let Err(err) = socket.emit(ServerEvent::Error.name(), &payload) {
+                    tracing::debug!(error = %err, "could not send an error event");
+                }
+            }
+        }
+    }
+
+    async fn disconnect(&self, socket: &Socket<Session>, _reason: DisconnectReason) {
+        let session = socket.state();
+        if self.app.is_online(session.user_id) {
+            return;
+        }
+        let at = natter_store::now();
+        self.app.presence.went_offline(session.user_id, at);
+        match self.app.store.room_ids_of(session.user_id).await {
+            Ok(rooms) => {
+                if let Some(to) = self.app.rooms_of_user_except_self(session.user_id, &rooms) {
+                    let offline = UserOffline {
+                        user_id: session.user_id,
+                        username: session.username.clone(),
+                        last_seen: at,
+                    };
+                    self.app.emit(to, ServerEvent::UserOffline, &offline);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "presence: could not list rooms"),
+        }
+    }
+}
+
+/// `{ok: true, …body}`.
+fn ok<T: Serialize>(body: T) -> Result<Value> {
+    let mut v = serde_json::to_value(body).map_err(Error::internal)?;
+    match &mut v {
+        Value::Object(map) => {
+            map.insert("ok".into(), Value::Bool(true));
+            Ok(v)
+        }
+        _ => Ok(serde_json::json!({ "ok": true })),
+    }
+}
+
+fn parse<T: DeserializeOwned>(event: &Event) -> Result<T> {
+    event
+        .data()
+        .map_err(|e| Error::invalid(format!("{}: {e}", event.name)))
+}
+
+impl Gateway {
+    async fn dispatch(&self, socket: &Socket<Session>, event: &Event) -> Result<Value> {
+        let who = socket.state();
+        let app = &self.app;
+        let Some(kind) = ClientEvent::parse(&event.name) else {
+            return Err(Error::not_found(format!("unknown event '{}'", event.name)));
+        };
+        match kind {
+            ClientEvent::RoomJoin => {
+                let p: RoomRef = parse(event)?;
+                let (room, _) = app.join_room(who, p.room_id).await?;
+                socket.join(&room_channel(room.id));
+                let joined = RoomJoined { room };
+                socket
+                    .emit(ServerEvent::RoomJoined.name(), &joined)
+                    .map_err(Error::internal)?;
+                ok(joined)
+            }
+            ClientEvent::RoomLeave => {
+                let p: RoomRef = parse(event)?;
+                app.require_member(p.room_id, who.user_id).await?;
+                socket.leave(&room_channel(p.room_id));
+                let user = app.require_user(who.user_id).await?;
+                app.emit_room(p.room_id, ServerEvent::RoomUserLeft, &RoomUser { room_id: p.room_id, user });
+                ok(Empty {})
+            }
+            ClientEvent::MessageSend => {
+                let p: SendPayload = parse(event)?;
+                let posted = app
+                    .send_message(
+                        who,
+                        SendMessage {
+                            room_id: p.room_id,
+                            content: p.content,
+                            reply_to_id: p.reply_to_id,
+                            kind: p.kind,
+                            file_url: p.file_url,
+                            client_id: p.client_id,
+                        },
+                    )
+                    .await?;
+                app.typing.stop(app, who.user_id, p.room_id, false);
+                ok(MessageBody { message: posted.message })
+            }
+            ClientEvent::MessageEdit => {
+                let p: EditPayload = parse(event)?;
+                let message = app.edit_message(who, p.message_id, p.content).await?;
+                ok(MessageBody { message })
+            }
+            ClientEvent::MessageDelete => {
+                let p: MessageRef = parse(event)?;
+                let message = app.delete_message(who, p.message_id).await?;
+                ok(MessageBody { message })
+            }
+            ClientEvent::MessageReact => {
+                let p: ReactPayload = parse(event)?;
+                ok(app.react(who, p.message_id, &p.emoji).await?)
+            }
+            ClientEvent::MessageRead => {
+                let p: MessageRef = parse(event)?;
+                ok(app.mark_read(who, p.message_id).await?)
+            }
+            ClientEvent::DmSend => {
+                let p: DmPayload = parse(event)?;
+                let posted = app
+                    .send_dm(who, p.recipient_id, p.content, p.client_id)
+                    .await?;
+                ok(MessageBody { message: posted.message })
+            }
+            ClientEvent::TypingStart | ClientEvent::TypingStop => {
+                let p: RoomRef = parse(event)?;
+                // Only sockets subscribed to the room (members) may type in it.
+                if !socket.rooms().contains(&room_channel(p.room_id)) {
+                    app.require_member(p.room_id, who.user_id).await?;
+                    return Err(Error::forbidden("join the room first"));
+                }
+                if kind == ClientEvent::TypingStart {
+                    app.typing.start(app, who, p.room_id);
+                } else {
+                    app.typing.stop(app, who.user_id, p.room_id, true);
+                }
+                ok(Empty {})
+            }
+            ClientEvent::Sync => {
+                let p: SyncPayload = parse(event)?;
+                let rooms: BTreeMap<Id, i64> = p.rooms;
+                let synced = app.sync(who, rooms).await?;
+                ok(SyncBody {
+                    events: synced.events,
+                    reset: synced.reset,
+                })
+            }
+        }
+    }
+}
+
+impl crate::app::App {
+    /// A broadcast to every room of a user (each socket once), minus their own sockets.
+    pub fn rooms_of_user_except_self(&self, user: Id, rooms: &[Id]) -> Option<natter_realtime::Broadcast> {
+        let (first, rest) = rooms.split_first()?;
+        let mut to = self.engine.to(NS, &room_channel(*first));
+        for r in rest {
+            to = to.to(&room_channel(*r));
+        }
+        Some(to.except_room(&user_channel(user)))
+    }
+}

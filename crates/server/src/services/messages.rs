@@ -1,0 +1,230 @@
+//! Sending, editing, deleting, reacting to and reading messages.
+
+use natter_core::events::payload::{
+    MessageChange, MessageDeleted, MessageReactions, MessageRead, Notification, NotificationKind,
+};
+use natter_core::events::ServerEvent;
+use natter_core::{mentions, perms, validate, Error, Id, Message, MessageType, Result};
+use natter_store::{NewMessage, Posted};
+
+use crate::app::App;
+use crate::auth::Session;
+
+/// A message as a client sends it (REST body, `message:send`, `dm:send`).
+#[derive(Debug, Clone)]
+pub struct SendMessage {
+    pub room_id: Id,
+    pub content: String,
+    pub reply_to_id: Option<Id>,
+    pub kind: Option<MessageType>,
+    pub file_url: Option<String>,
+    pub client_id: Option<String>,
+}
+
+impl App {
+    /// Stores a message (acknowledged only once durable), then tells the room.
+    /// A repeated `clientId` returns the first message and sends nothing.
+    pub async fn send_message(&self, who: &Session, input: SendMessage) -> Result<Posted> {
+        self.limits.send(who.user_id)?;
+        let kind = input.kind.unwrap_or_default();
+        if kind != MessageType::Text || input.file_url.is_some() {
+            // Files must have been uploaded by the sender to this room; no
+            // upload is known to this server yet, so no fileUrl can be valid.
+            return Err(Error::invalid(
+                "fileUrl: must be a file you uploaded to this room",
+            ));
+        }
+        validate::content(&input.content, false)?;
+        if let Some(c) = &input.client_id {
+            validate::client_id(c)?;
+        }
+        self.require_member(input.room_id, who.user_id).await?;
+        let mentioned = self
+            .resolve_mentions(input.room_id, who.user_id, &input.content)
+            .await?;
+        let posted = self
+            .store
+            .post_message(NewMessage {
+                room_id: input.room_id,
+                user_id: who.user_id,
+                content: input.content,
+                kind,
+                file_url: None,
+                reply_to_id: input.reply_to_id,
+                client_id: input.client_id,
+                mentions: mentioned,
+            })
+            .await?;
+        if posted.created {
+            self.announce_new(&posted.message).await?;
+        }
+        Ok(posted)
+    }
+
+    /// `message:new` to the room, `notification` to each mentioned member, and
+    /// the sender's own counts (their cursor moved to this message).
+    async fn announce_new(&self, m: &Message) -> Result<()> {
+        let change = MessageChange {
+            message: m.clone(),
+            event_seq: m.seq,
+        };
+        self.emit_room(m.room_id, ServerEvent::MessageNew, &change);
+        for user in &m.mentions {
+            self.emit_user(
+                *user,
+                ServerEvent::Notification,
+                &Notification {
+                    kind: NotificationKind::Mention,
+                    room_id: m.room_id,
+                    message: m.clone(),
+                },
+            );
+        }
+        let counts = self.store.unread(m.room_id, m.user_id).await?;
+        self.emit_user(m.user_id, ServerEvent::UnreadUpdate, &counts);
+        Ok(())
+    }
+
+    async fn resolve_mentions(&self, room: Id, author: Id, text: &str) -> Result<Vec<Id>> {
+        let found = mentions::parse(text);
+        if found.usernames.is_empty() && !found.room {
+            return Ok(Vec::new());
+        }
+        self.store
+            .resolve_mentions(room, author, &found.usernames, found.room)
+            .await
+    }
+
+    /// A message the caller may see (member of its room), or the right error.
+    async fn visible_message(&self, who: &Session, id: Id) -> Result<(Message, natter_core::Role)> {
+        let m = self
+            .store
+            .message(id)
+            .await?
+            .ok_or_else(|| Error::not_found("message not found"))?;
+        let role = self.require_member(m.room_id, who.user_id).await?;
+        Ok((m, role))
+    }
+
+    /// Author only; the message keeps its seq, the change takes the next one.
+    pub async fn edit_message(&self, who: &Session, id: Id, content: String) -> Result<Message> {
+        validate::content(&content, false)?;
+        let (m, _) = self.visible_message(who, id).await?;
+        if !perms::can_edit_message(m.user_id == who.user_id) {
+            return Err(Error::forbidden("only the author can edit a message"));
+        }
+        if m.deleted_at.is_some() {
+            return Err(Error::invalid("a deleted message cannot be edited"));
+        }
+        let mentioned = self.resolve_mentions(m.room_id, who.user_id, &content).await?;
+        let change = self.store.edit_message(id, content, mentioned).await?;
+        self.emit_room(
+            m.room_id,
+            ServerEvent::MessageUpdated,
+            &MessageChange {
+                message: change.value.clone(),
+                event_seq: change.event_seq,
+            },
+        );
+        Ok(change.value)
+    }
+
+    /// Author, room moderator or admin. Deleting a tombstone changes nothing.
+    pub async fn delete_message(&self, who: &Session, id: Id) -> Result<Message> {
+        let (m, role) = self.visible_message(who, id).await?;
+        if !perms::can_delete_message(role, m.user_id == who.user_id) {
+            return Err(Error::forbidden(
+                "only the author, a moderator or an admin can delete a message",
+            ));
+        }
+        if m.deleted_at.is_some() {
+            return Ok(m);
+        }
+        let change = self.store.delete_message(id).await?;
+        self.emit_room(
+            m.room_id,
+            ServerEvent::MessageDeleted,
+            &MessageDeleted {
+                message_id: id,
+                room_id: m.room_id,
+                event_seq: change.event_seq,
+            },
+        );
+        Ok(change.value)
+    }
+
+    /// Toggle the caller's emoji on a message.
+    pub async fn react(&self, who: &Session, id: Id, emoji: &str) -> Result<MessageReactions> {
+        validate::emoji(emoji)?;
+        let (m, _) = self.visible_message(who, id).await?;
+        if m.deleted_at.is_some() {
+            return Err(Error::invalid("a deleted message cannot get reactions"));
+        }
+        let change = self.store.toggle_reaction(id, who.user_id, emoji).await?;
+        let payload = MessageReactions {
+            message_id: id,
+            room_id: m.room_id,
+            reactions: change.value.reactions,
+            event_seq: change.event_seq,
+        };
+        self.emit_room(m.room_id, ServerEvent::MessageReactions, &payload);
+        Ok(payload)
+    }
+
+    /// Move the caller's read cursor to this message (never backwards).
+    pub async fn mark_read(&self, who: &Session, id: Id) -> Result<MessageRead> {
+        let (m, _) = self.visible_message(who, id).await?;
+        let receipt = MessageRead {
+            message_id: id,
+            room_id: m.room_id,
+            user_id: who.user_id,
+            seq: m.seq,
+        };
+        if self.store.mark_read(m.room_id, who.user_id, m.seq).await? {
+            self.emit_room(m.room_id, ServerEvent::MessageRead, &receipt);
+            let counts = self.store.unread(m.room_id, who.user_id).await?;
+            self.emit_user(who.user_id, ServerEvent::UnreadUpdate, &counts);
+        }
+        Ok(receipt)
+    }
+
+    /// `dm:send`: the pair's one DM room, found or made, then a normal send;
+    /// both users get `dm:new`, the recipient a `notification`.
+    pub async fn send_dm(
+        &self,
+        who: &Session,
+        recipient: Id,
+        content: String,
+        client_id: Option<String>,
+    ) -> Result<Posted> {
+        let room = self.open_dm(who, recipient).await?;
+        let posted = self
+            .send_message(
+                who,
+                SendMessage {
+                    room_id: room.id,
+                    content,
+                    reply_to_id: None,
+                    kind: None,
+                    file_url: None,
+                    client_id,
+                },
+            )
+            .await?;
+        if posted.created {
+            for user in [who.user_id, recipient] {
+                self.emit_user(user, ServerEvent::DmNew, &posted.message);
+            }
+            self.emit_user(
+                recipient,
+                ServerEvent::Notification,
+                &Notification {
+                    kind: NotificationKind::Dm,
+                    room_id: room.id,
+                    message: posted.message.clone(),
+                },
+            );
+        }
+        Ok(posted)
+    }
+}

@@ -1,0 +1,187 @@
+//! Natter's storage: one [`Store`] trait, two backends (SQLite, PostgreSQL) that
+//! behave the same and are held to it by one conformance suite
+//! (`tests/conformance.rs`).
+//!
+//! Every change of a room (message new/edited/deleted, reactions changed) takes
+//! the room's next sequence number in the same transaction that stores it, and is
+//! written to the room's event log with the payload of its live event, so `sync`
+//! reads the log and a client catches up exactly.
+
+use async_trait::async_trait;
+use natter_core::{Id, Me, Member, Message, MessageType, Result, Role, Room, RoomEvent, UnreadCounts, User};
+use time::OffsetDateTime;
+
+pub use natter_core;
+
+/// A new account. Email and username are already validated and lower-cased.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub username: String,
+    pub name: String,
+    pub password_hash: String,
+}
+
+/// What login needs: the user and their password hash.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub me: Me,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    pub name: String,
+    pub description: String,
+    pub is_private: bool,
+    pub created_by: Id,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RoomPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub is_private: Option<bool>,
+}
+
+/// A message to store. Content is validated; `mentions` are the ids of the
+/// room members it mentions (resolved by the caller via [`Store::resolve_mentions`]).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub room_id: Id,
+    pub user_id: Id,
+    pub content: String,
+    pub kind: MessageType,
+    pub file_url: Option<String>,
+    pub reply_to_id: Option<Id>,
+    pub client_id: Option<String>,
+    pub mentions: Vec<Id>,
+}
+
+/// The result of storing a message.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub message: Message,
+    /// False when `client_id` matched an earlier message of the same user in the
+    /// same room: nothing new was stored and `message` is that earlier one.
+    pub created: bool,
+}
+
+/// A change that took a room's next seq.
+#[derive(Debug, Clone)]
+pub struct Change<T> {
+    pub value: T,
+    pub event_seq: i64,
+}
+
+/// The reactions of one message after a toggle.
+#[derive(Debug, Clone)]
+pub struct ReactionsChanged {
+    pub message_id: Id,
+    pub room_id: Id,
+    pub reactions: Vec<natter_core::Reaction>,
+}
+
+/// One page of history.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+/// Which page of a room's history: keyset by `seq`, bounds exclusive.
+#[derive(Debug, Clone, Copy)]
+pub enum PageAt {
+    /// The newest `limit` messages.
+    Newest,
+    /// The newest `limit` messages with seq < this.
+    Before(i64),
+    /// The oldest `limit` messages with seq > this.
+    After(i64),
+}
+
+/// Changes of a room after a seq, for `sync`.
+#[derive(Debug, Clone)]
+pub enum Catchup {
+    /// Every change after the given seq, oldest first.
+    Events(Vec<RoomEvent>),
+    /// More than the allowed number of changes: reload the newest page instead.
+    Reset,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip, for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+
+    // ---- users ----
+    /// `conflict` naming the field ("username" / "email") when taken, ignoring case.
+    async fn create_user(&self, user: NewUser) -> Result<Me>;
+    /// By email or username, ignoring case.
+    async fn credentials(&self, login: &str) -> Result<Option<Credentials>>;
+    async fn me(&self, id: Id) -> Result<Option<Me>>;
+    async fn user(&self, id: Id) -> Result<Option<User>>;
+    /// Username or name containing `query` (ignoring case); empty query lists some users.
+    async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<User>>;
+    /// The ids of these usernames (lower-case) that exist.
+    async fn users_by_username(&self, usernames: &[String]) -> Result<Vec<User>>;
+
+    // ---- rooms and members ----
+    /// The creator becomes its `admin`.
+    async fn create_room(&self, room: NewRoom) -> Result<Room>;
+    /// A room as `viewer` sees it (unread, mentions, role are theirs; zero/None if not a member).
+    async fn room(&self, id: Id, viewer: Id) -> Result<Option<Room>>;
+    async fn update_room(&self, id: Id, patch: RoomPatch, viewer: Id) -> Result<Room>;
+    /// Every room `user` is a member of, with counts, most recently active first.
+    async fn rooms_of(&self, user: Id) -> Result<Vec<Room>>;
+    /// The ids only (to subscribe sockets on connect).
+    async fn room_ids_of(&self, user: Id) -> Result<Vec<Id>>;
+    /// Public, non-DM rooms whose name or description contains `query`.
+    async fn public_rooms(&self, query: &str, viewer: Id, limit: u32) -> Result<Vec<Room>>;
+    async fn role_of(&self, room: Id, user: Id) -> Result<Option<Role>>;
+    /// Adds a member; returns false (and changes nothing) if already one.
+    async fn add_member(&self, room: Id, user: Id, role: Role) -> Result<bool>;
+    /// Returns false if they were not a member.
+    async fn remove_member(&self, room: Id, user: Id) -> Result<bool>;
+    async fn set_role(&self, room: Id, user: Id, role: Role) -> Result<bool>;
+    /// `online` is false and `last_seen` is None here: presence is not the store's.
+    async fn members(&self, room: Id) -> Result<Vec<Member>>;
+    async fn member_ids(&self, room: Id) -> Result<Vec<Id>>;
+    /// The one DM room of the pair, created (both as members) if missing.
+    /// Returns the room as `a` sees it and whether it was created.
+    async fn dm_room(&self, a: Id, b: Id) -> Result<(Room, bool)>;
+
+    // ---- messages ----
+    /// Stores a message and its `message:new` event with the room's next seq,
+    /// moves the sender's read cursor to it, all in one transaction. A repeated
+    /// `client_id` (same user, same room) stores nothing and returns the first.
+    async fn post_message(&self, msg: NewMessage) -> Result<Posted>;
+    async fn message(&self, id: Id) -> Result<Option<Message>>;
+    /// New content, `edited_at` set, `message:updated` logged with the next seq.
+    async fn edit_message(&self, id: Id, content: String, mentions: Vec<Id>) -> Result<Change<Message>>;
+    /// Tombstone (content "", file_url None, deleted_at set), `message:deleted` logged.
+    async fn delete_message(&self, id: Id) -> Result<Change<Message>>;
+    /// Adds the user's emoji on the message, or removes it if present; logs `message:reactions`.
+    async fn toggle_reaction(&self, message: Id, user: Id, emoji: &str) -> Result<Change<ReactionsChanged>>;
+    async fn history(&self, room: Id, at: PageAt, limit: u32) -> Result<Page>;
+    /// Changes after `after_seq`, or `Reset` if more than `max` of them.
+    async fn events_after(&self, room: Id, after_seq: i64, max: u32) -> Result<Catchup>;
+
+    // ---- read cursors ----
+    /// Moves `user`'s cursor in `room` to `seq` if that is forward; returns
+    /// whether it moved.
+    async fn mark_read(&self, room: Id, user: Id, seq: i64) -> Result<bool>;
+    /// Messages after the cursor not by `user` (deleted ones excluded), and how many of those mention them.
+    async fn unread(&self, room: Id, user: Id) -> Result<UnreadCounts>;
+
+    /// The users among `usernames` who are members of `room`, and with
+    /// `everyone` all the room's members; never `author`.
+    async fn resolve_mentions(&self, room: Id, author: Id, usernames: &[String], everyone: bool) -> Result<Vec<Id>>;
+}
+
+/// For stores: "now", truncated to microseconds so both backends round-trip it.
+pub fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+}
