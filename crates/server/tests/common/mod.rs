@@ -1,0 +1,153 @@
+//! `TestApp`: a real Natter node on a free loopback port, over a fresh store
+//! (a temp SQLite file or a fresh PostgreSQL database), with helpers that talk
+//! to it over real HTTP.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use natter_server::config::{ServeArgs, StoreArgs};
+use natter_store::testing::TestDb;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    _db: TestDb,
+    _dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        let db = match backend {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await,
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = ServeArgs {
+            store: StoreArgs {
+                data_dir: dir.path().to_path_buf(),
+                database_url: Some(db.url.clone()),
+            },
+            port: 0,
+            bind: [127, 0, 0, 1].into(),
+            redis_url: None,
+            jwt_secret: Some("test-secret-test-secret-test-secret".into()),
+            frontend_url: None,
+            token_ttl_hours: 1,
+            rate_limits: "off".into(),
+            secure_cookie: false,
+        };
+        let (router, _state) = natter_server::build(config).await.expect("build app");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            client: Client::new(),
+            _db: db,
+            _dir: dir,
+            server,
+        }
+    }
+
+    /// Any request; returns the status and the JSON body (Null when empty).
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Registers `name` (email `name@example.com`, password `password123`) and
+    /// returns (token, user id).
+    pub async fn user(&self, name: &str) -> (String, String) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/auth/register",
+                None,
+                Some(json!({"email": format!("{name}@example.com"), "username": name, "name": name, "password": "password123"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "register {name}: {body}");
+        (
+            body["token"].as_str().unwrap().to_owned(),
+            body["user"]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Creates a room as `token`; returns its id.
+    pub async fn room(&self, token: &str, name: &str, private: bool) -> String {
+        let (status, body) = self
+            .post("/api/rooms", token, json!({"name": name, "isPrivate": private}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["room"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn send(&self, token: &str, room: &str, content: &str) -> Value {
+        let (status, body) = self
+            .post("/api/messages", token, json!({"roomId": room, "content": content}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["message"].clone()
+    }
+}
+
+/// Runs each listed test against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::TestApp::start($crate::common::Backend::Sqlite).await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::TestApp::start($crate::common::Backend::Postgres).await).await
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of Natter: lints, Rust unit + integration tests on SQLite and
+# PostgreSQL, the web UI's unit tests, Socket.IO protocol tests with the real
+# socket.io-client (both stores) and python-socketio, and browser e2e tests in
+# Chromium. Needs PostgreSQL and Redis on 127.0.0.1 (see .ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export NATTER_SKIP_UI_BUILD=1   # the UI is built explicitly below
+step() { printf '\n==> %s\n' "$*"; }
+
+step "web: install, type-check, unit tests, build"
+(cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test && npm run build)
+
+step "rust: fmt, clippy"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "rust: unit and integration tests (SQLite and PostgreSQL)"
+cargo nextest run --workspace --no-fail-fast
+
+step "build the natter and conformance binaries"
+cargo build -p natter-server -p natter-realtime --bins
+export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
+export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"
+
+step "socket.io-client protocol tests (SQLite, then PostgreSQL)"
+(cd tests/node && { [ -d node_modules ] || npm ci --no-audit --no-fund; }
+ NATTER_TEST_STORE=sqlite npm test
+ NATTER_TEST_STORE=postgres node --test --test-concurrency=2 natter/)
+
+step "python-socketio interop tests"
+venv="${NATTER_PY_VENV:-$HOME/.cache/natter-py-venv}"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q -r tests/python/requirements.txt
+"$venv/bin/python" -m pytest -q tests/python
+
+step "browser end-to-end tests (Chromium)"
+(cd web && npm run e2e)
+
+step "all tests passed"
