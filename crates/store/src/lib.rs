@@ -6,9 +6,28 @@
 //! the room's next sequence number in the same transaction that stores it, and is
 //! written to the room's event log with the payload of its live event, so `sync`
 //! reads the log and a client catches up exactly.
+//!
+//! Layout: `sql/` holds every statement once, compiled into both backends
+//! (`sqlite.rs`, `postgres.rs`, which add only pools and migrations); `rows.rs`
+//! maps rows to the wire objects and builds the logged payloads; `error.rs`
+//! is the one place database errors become [`natter_core::Error`]s.
+
+mod error;
+mod postgres;
+mod rows;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Arc;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
-use natter_core::{Id, Me, Member, Message, MessageType, Result, Role, Room, RoomEvent, UnreadCounts, User};
+use natter_core::{
+    Id, Me, Member, Message, MessageType, Result, Role, Room, RoomEvent, UnreadCounts, User,
+};
 use time::OffsetDateTime;
 
 pub use natter_core;
@@ -159,11 +178,21 @@ pub trait Store: Send + Sync + 'static {
     async fn post_message(&self, msg: NewMessage) -> Result<Posted>;
     async fn message(&self, id: Id) -> Result<Option<Message>>;
     /// New content, `edited_at` set, `message:updated` logged with the next seq.
-    async fn edit_message(&self, id: Id, content: String, mentions: Vec<Id>) -> Result<Change<Message>>;
+    async fn edit_message(
+        &self,
+        id: Id,
+        content: String,
+        mentions: Vec<Id>,
+    ) -> Result<Change<Message>>;
     /// Tombstone (content "", file_url None, deleted_at set), `message:deleted` logged.
     async fn delete_message(&self, id: Id) -> Result<Change<Message>>;
     /// Adds the user's emoji on the message, or removes it if present; logs `message:reactions`.
-    async fn toggle_reaction(&self, message: Id, user: Id, emoji: &str) -> Result<Change<ReactionsChanged>>;
+    async fn toggle_reaction(
+        &self,
+        message: Id,
+        user: Id,
+        emoji: &str,
+    ) -> Result<Change<ReactionsChanged>>;
     async fn history(&self, room: Id, at: PageAt, limit: u32) -> Result<Page>;
     /// Changes after `after_seq`, or `Reset` if more than `max` of them.
     async fn events_after(&self, room: Id, after_seq: i64, max: u32) -> Result<Catchup>;
@@ -177,11 +206,39 @@ pub trait Store: Send + Sync + 'static {
 
     /// The users among `usernames` who are members of `room`, and with
     /// `everyone` all the room's members; never `author`.
-    async fn resolve_mentions(&self, room: Id, author: Id, usernames: &[String], everyone: bool) -> Result<Vec<Id>>;
+    async fn resolve_mentions(
+        &self,
+        room: Id,
+        author: Id,
+        usernames: &[String],
+        everyone: bool,
+    ) -> Result<Vec<Id>>;
+}
+
+/// Opens the store at `url` and brings its schema up to date: SQLite for
+/// `sqlite:path` / `sqlite://path` (the file and its folder are created if
+/// missing), PostgreSQL for `postgres://…` / `postgresql://…`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url).await?))
+    } else {
+        Err(natter_core::Error::invalid(
+            "DATABASE_URL must start with sqlite:, postgres:// or postgresql://",
+        ))
+    }
+}
+
+/// Runs the pending migrations of the store at `url` and closes it (for
+/// `natter migrate`).
+pub async fn migrate(url: &str) -> Result<()> {
+    connect(url).await.map(drop)
 }
 
 /// For stores: "now", truncated to microseconds so both backends round-trip it.
 pub fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
-    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
 }

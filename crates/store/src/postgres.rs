@@ -1,0 +1,55 @@
+//! The scaled-out store: PostgreSQL, shared by every node.
+//!
+//! One pool serves reads and writes. Changes of one room serialize on the
+//! room's row lock (taken by the seq increment), so rooms never wait for each
+//! other.
+
+use std::time::Duration;
+
+use natter_core::{Error, Result};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::error::db_err;
+
+type Db = sqlx::Postgres;
+type Backend = PgStore;
+
+// Intentional: the same SQL compiled once per backend (see `sql/mod.rs`).
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections per node.
+const CONNECTIONS: u32 = 16;
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pools: sql::Pools,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…` / `postgresql://…`) and migrates.
+    /// Several nodes may start at once: sqlx takes an advisory lock while
+    /// migrating.
+    pub async fn open(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(db_err)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| Error::internal(format!("postgres migrations: {e}")))?;
+        Ok(PgStore {
+            pools: sql::Pools {
+                read: pool.clone(),
+                write: pool,
+            },
+        })
+    }
+}

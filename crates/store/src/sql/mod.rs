@@ -1,0 +1,181 @@
+//! The SQL of both backends, written once.
+//!
+//! This module is compiled twice: `crate::sqlite` and `crate::postgres` each
+//! include it (`#[path = "sql/mod.rs"]`) after naming their sqlx driver
+//! `Db` and their store type `Backend`. Every statement here runs unchanged
+//! on both databases (`$N` placeholders, `RETURNING`, `ON CONFLICT`, the same
+//! table and column names), so writing it once keeps the two backends from
+//! drifting apart, while each compiled copy stays concrete: no generic
+//! `sqlx::Database` bounds on every function. What truly differs (pools,
+//! pragmas, migrations) lives in the backend modules.
+
+mod messages;
+mod reads;
+mod rooms;
+mod users;
+
+use async_trait::async_trait;
+use natter_core::{Id, Me, Member, Message, Result, Role, Room, UnreadCounts, User};
+use sqlx::pool::PoolConnection;
+use sqlx::{Pool, Transaction};
+
+use super::{Backend, Db};
+use crate::error::db_err;
+use crate::{
+    Catchup, Change, Credentials, NewMessage, NewRoom, NewUser, Page, PageAt, Posted,
+    ReactionsChanged, RoomPatch, Store,
+};
+
+/// A connection of this backend, for functions that run several statements.
+type Conn = <Db as sqlx::Database>::Connection;
+
+/// The store's connections: `read` for queries, `write` for anything that
+/// writes. On PostgreSQL both are the same pool; SQLite allows one writer at
+/// a time, so there `write` holds a single connection and writers queue in
+/// the pool instead of failing with SQLITE_BUSY.
+#[derive(Debug, Clone)]
+pub(crate) struct Pools {
+    pub read: Pool<Db>,
+    pub write: Pool<Db>,
+}
+
+impl Pools {
+    async fn read(&self) -> Result<PoolConnection<Db>> {
+        self.read.acquire().await.map_err(db_err)
+    }
+
+    async fn write(&self) -> Result<PoolConnection<Db>> {
+        self.write.acquire().await.map_err(db_err)
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Db>> {
+        self.write.begin().await.map_err(db_err)
+    }
+}
+
+/// Clamps a caller's page size into `1..=max`.
+fn clamp(limit: u32, max: u32) -> i64 {
+    i64::from(limit.clamp(1, max))
+}
+
+#[async_trait]
+impl Store for Backend {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pools.read)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<Me> {
+        users::create(&self.pools, user).await
+    }
+    async fn credentials(&self, login: &str) -> Result<Option<Credentials>> {
+        users::credentials(&self.pools, login).await
+    }
+    async fn me(&self, id: Id) -> Result<Option<Me>> {
+        users::me(&self.pools, id).await
+    }
+    async fn user(&self, id: Id) -> Result<Option<User>> {
+        users::user(&self.pools, id).await
+    }
+    async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<User>> {
+        users::search(&self.pools, query, limit).await
+    }
+    async fn users_by_username(&self, usernames: &[String]) -> Result<Vec<User>> {
+        users::by_username(&self.pools, usernames).await
+    }
+
+    async fn create_room(&self, room: NewRoom) -> Result<Room> {
+        rooms::create(&self.pools, room).await
+    }
+    async fn room(&self, id: Id, viewer: Id) -> Result<Option<Room>> {
+        let mut c = self.pools.read().await?;
+        rooms::get(&mut c, id, viewer).await
+    }
+    async fn update_room(&self, id: Id, patch: RoomPatch, viewer: Id) -> Result<Room> {
+        rooms::update(&self.pools, id, patch, viewer).await
+    }
+    async fn rooms_of(&self, user: Id) -> Result<Vec<Room>> {
+        rooms::of_user(&self.pools, user).await
+    }
+    async fn room_ids_of(&self, user: Id) -> Result<Vec<Id>> {
+        rooms::ids_of(&self.pools, user).await
+    }
+    async fn public_rooms(&self, query: &str, viewer: Id, limit: u32) -> Result<Vec<Room>> {
+        rooms::public(&self.pools, query, viewer, limit).await
+    }
+    async fn role_of(&self, room: Id, user: Id) -> Result<Option<Role>> {
+        rooms::role_of(&self.pools, room, user).await
+    }
+    async fn add_member(&self, room: Id, user: Id, role: Role) -> Result<bool> {
+        let mut c = self.pools.write().await?;
+        rooms::add_member(&mut c, room, user, role).await
+    }
+    async fn remove_member(&self, room: Id, user: Id) -> Result<bool> {
+        rooms::remove_member(&self.pools, room, user).await
+    }
+    async fn set_role(&self, room: Id, user: Id, role: Role) -> Result<bool> {
+        rooms::set_role(&self.pools, room, user, role).await
+    }
+    async fn members(&self, room: Id) -> Result<Vec<Member>> {
+        rooms::members(&self.pools, room).await
+    }
+    async fn member_ids(&self, room: Id) -> Result<Vec<Id>> {
+        rooms::member_ids(&self.pools, room).await
+    }
+    async fn dm_room(&self, a: Id, b: Id) -> Result<(Room, bool)> {
+        rooms::dm(&self.pools, a, b).await
+    }
+
+    async fn post_message(&self, msg: NewMessage) -> Result<Posted> {
+        messages::post(&self.pools, msg).await
+    }
+    async fn message(&self, id: Id) -> Result<Option<Message>> {
+        let mut c = self.pools.read().await?;
+        messages::get(&mut c, id).await
+    }
+    async fn edit_message(
+        &self,
+        id: Id,
+        content: String,
+        mentions: Vec<Id>,
+    ) -> Result<Change<Message>> {
+        messages::edit(&self.pools, id, content, mentions).await
+    }
+    async fn delete_message(&self, id: Id) -> Result<Change<Message>> {
+        messages::delete(&self.pools, id).await
+    }
+    async fn toggle_reaction(
+        &self,
+        message: Id,
+        user: Id,
+        emoji: &str,
+    ) -> Result<Change<ReactionsChanged>> {
+        messages::toggle_reaction(&self.pools, message, user, emoji).await
+    }
+    async fn history(&self, room: Id, at: PageAt, limit: u32) -> Result<Page> {
+        messages::history(&self.pools, room, at, limit).await
+    }
+    async fn events_after(&self, room: Id, after_seq: i64, max: u32) -> Result<Catchup> {
+        messages::events_after(&self.pools, room, after_seq, max).await
+    }
+
+    async fn mark_read(&self, room: Id, user: Id, seq: i64) -> Result<bool> {
+        let mut c = self.pools.write().await?;
+        reads::mark_read(&mut c, room, user, seq).await
+    }
+    async fn unread(&self, room: Id, user: Id) -> Result<UnreadCounts> {
+        reads::unread(&self.pools, room, user).await
+    }
+    async fn resolve_mentions(
+        &self,
+        room: Id,
+        author: Id,
+        usernames: &[String],
+        everyone: bool,
+    ) -> Result<Vec<Id>> {
+        reads::resolve_mentions(&self.pools, room, author, usernames, everyone).await
+    }
+}

@@ -1,0 +1,1041 @@
+//! The one behaviour both stores must have: every test here runs against
+//! SQLite and against PostgreSQL (`sqlite::…` and `postgres::…`), each on a
+//! fresh database of its own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use natter_core::events::payload;
+use natter_core::{Error, Id, Me, Message, MessageType, Role, Room};
+use natter_store::{Catchup, NewMessage, NewRoom, NewUser, PageAt, RoomPatch, Store};
+use serde_json::json;
+
+/// Generates `mod sqlite` and `mod postgres`, each with one test per name,
+/// running `super::<name>(store)` on a fresh database of that backend.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        conformance!(@on sqlite: $($name),*);
+        conformance!(@on postgres: $($name),*);
+    };
+    (@on $backend:ident: $($name:ident),*) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = natter_store::testing::TestDb::$backend().await;
+                    let store = natter_store::connect(&db.url).await.expect("open the store");
+                    super::$name(store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    users_are_unique_ignoring_case,
+    credentials_by_email_or_username,
+    rooms_members_and_roles,
+    public_rooms_are_searchable,
+    dm_room_is_reused_both_ways,
+    dm_room_race_makes_one_room,
+    post_is_idempotent_by_client_id,
+    concurrent_senders_get_contiguous_seqs,
+    edit_keeps_seq_and_takes_next_event_seq,
+    delete_leaves_a_tombstone,
+    reactions_toggle_in_order,
+    history_pages_cover_every_message_once,
+    events_after_replays_exact_payloads,
+    unread_counts_skip_own_and_deleted,
+    mark_read_never_moves_backwards,
+    mentions_resolve_to_members,
+);
+
+type S = Arc<dyn Store>;
+
+// ---- fixtures ----
+
+async fn user(s: &S, username: &str) -> Me {
+    s.create_user(NewUser {
+        email: format!("{username}@example.com"),
+        username: username.to_owned(),
+        name: format!("{username} name"),
+        password_hash: format!("hash-{username}"),
+    })
+    .await
+    .unwrap()
+}
+
+async fn room(s: &S, owner: &Me, name: &str, is_private: bool) -> Room {
+    s.create_room(NewRoom {
+        name: name.to_owned(),
+        description: format!("about {name}"),
+        is_private,
+        created_by: owner.user.id,
+    })
+    .await
+    .unwrap()
+}
+
+fn msg(room: Id, user: Id, content: &str) -> NewMessage {
+    NewMessage {
+        room_id: room,
+        user_id: user,
+        content: content.to_owned(),
+        kind: MessageType::Text,
+        file_url: None,
+        reply_to_id: None,
+        client_id: None,
+        mentions: Vec::new(),
+    }
+}
+
+async fn post(s: &S, room: Id, user: Id, content: &str) -> Message {
+    s.post_message(msg(room, user, content))
+        .await
+        .unwrap()
+        .message
+}
+
+fn events(c: Catchup) -> Vec<natter_core::RoomEvent> {
+    match c {
+        Catchup::Events(e) => e,
+        Catchup::Reset => panic!("expected events, got Reset"),
+    }
+}
+
+fn seqs(messages: &[Message]) -> Vec<i64> {
+    messages.iter().map(|m| m.seq).collect()
+}
+
+// ---- users ----
+
+async fn users_are_unique_ignoring_case(s: S) {
+    let alice = user(&s, "alice").await;
+    assert_eq!(alice.email, "alice@example.com");
+    let clash = |email: &str, username: &str| NewUser {
+        email: email.into(),
+        username: username.into(),
+        name: "x".into(),
+        password_hash: "h".into(),
+    };
+    let err = s
+        .create_user(clash("other@example.com", "ALICE"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(m) if m == "username is taken"),
+        "{err:?}"
+    );
+    let err = s
+        .create_user(clash("Alice@Example.COM", "alice2"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(m) if m == "email is taken"),
+        "{err:?}"
+    );
+
+    assert_eq!(s.me(alice.user.id).await.unwrap(), Some(alice.clone()));
+    assert_eq!(
+        s.user(alice.user.id).await.unwrap(),
+        Some(alice.user.clone())
+    );
+    assert_eq!(s.user(Id(999_999)).await.unwrap(), None);
+}
+
+async fn credentials_by_email_or_username(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    for login in ["alice", "ALICE", "Alice@Example.com", " alice "] {
+        let c = s.credentials(login).await.unwrap().expect(login);
+        assert_eq!(c.me, alice);
+        assert_eq!(c.password_hash, "hash-alice");
+    }
+    assert!(s.credentials("carol").await.unwrap().is_none());
+
+    let found = s.search_users("LIC", 10).await.unwrap();
+    assert_eq!(found, vec![alice.user.clone()]);
+    assert_eq!(s.search_users("", 10).await.unwrap().len(), 2);
+    assert!(
+        s.search_users("%", 10).await.unwrap().is_empty(),
+        "wildcards are literal"
+    );
+    let by_name = s
+        .users_by_username(&["bob".into(), "nobody".into(), "alice".into()])
+        .await
+        .unwrap();
+    assert_eq!(by_name, vec![alice.user, bob.user]);
+}
+
+// ---- rooms ----
+
+async fn rooms_members_and_roles(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let carol = user(&s, "carol").await;
+    let r = room(&s, &alice, "general", false).await;
+    assert_eq!(
+        (r.role, r.member_count, r.last_seq),
+        (Some(Role::Admin), 1, 0)
+    );
+    assert_eq!(
+        (r.is_private, r.is_direct, r.created_by),
+        (false, false, alice.user.id)
+    );
+
+    assert!(s.add_member(r.id, bob.user.id, Role::Member).await.unwrap());
+    assert!(
+        !s.add_member(r.id, bob.user.id, Role::Admin).await.unwrap(),
+        "already a member"
+    );
+    assert_eq!(
+        s.role_of(r.id, bob.user.id).await.unwrap(),
+        Some(Role::Member)
+    );
+    assert!(s
+        .set_role(r.id, bob.user.id, Role::Moderator)
+        .await
+        .unwrap());
+    assert_eq!(
+        s.role_of(r.id, bob.user.id).await.unwrap(),
+        Some(Role::Moderator)
+    );
+    assert!(!s.set_role(r.id, carol.user.id, Role::Admin).await.unwrap());
+    assert_eq!(s.role_of(r.id, carol.user.id).await.unwrap(), None);
+
+    let members = s.members(r.id).await.unwrap();
+    let view: Vec<_> = members
+        .iter()
+        .map(|m| (m.user.username.as_str(), m.role))
+        .collect();
+    assert_eq!(view, [("alice", Role::Admin), ("bob", Role::Moderator)]);
+    assert_eq!(
+        s.member_ids(r.id).await.unwrap(),
+        vec![alice.user.id, bob.user.id]
+    );
+
+    let as_bob = s.room(r.id, bob.user.id).await.unwrap().unwrap();
+    assert_eq!(
+        (as_bob.role, as_bob.member_count),
+        (Some(Role::Moderator), 2)
+    );
+    let as_carol = s.room(r.id, carol.user.id).await.unwrap().unwrap();
+    assert_eq!((as_carol.role, as_carol.unread), (None, 0));
+    assert!(s.room(Id(999_999), alice.user.id).await.unwrap().is_none());
+
+    let other = room(&s, &bob, "random", true).await;
+    let ids: Vec<Id> = s
+        .rooms_of(bob.user.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, vec![other.id, r.id], "most recently active first");
+    post(&s, r.id, alice.user.id, "bump").await;
+    let ids: Vec<Id> = s
+        .rooms_of(bob.user.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, vec![r.id, other.id]);
+    assert_eq!(
+        s.room_ids_of(bob.user.id).await.unwrap(),
+        vec![r.id, other.id]
+    );
+
+    let patched = s
+        .update_room(
+            r.id,
+            RoomPatch {
+                name: Some("lobby".into()),
+                is_private: Some(true),
+                ..Default::default()
+            },
+            alice.user.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            patched.name.as_str(),
+            patched.description.as_str(),
+            patched.is_private
+        ),
+        ("lobby", "about general", true)
+    );
+    let err = s
+        .update_room(Id(999_999), RoomPatch::default(), alice.user.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+
+    assert!(s.remove_member(r.id, bob.user.id).await.unwrap());
+    assert!(!s.remove_member(r.id, bob.user.id).await.unwrap());
+    assert_eq!(s.room_ids_of(bob.user.id).await.unwrap(), vec![other.id]);
+    let err = s
+        .add_member(Id(999_999), bob.user.id, Role::Member)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+}
+
+async fn public_rooms_are_searchable(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let public = room(&s, &alice, "General Chat", false).await;
+    let rust = room(&s, &alice, "rustaceans", false).await;
+    room(&s, &alice, "general secrets", true).await;
+    s.dm_room(alice.user.id, bob.user.id).await.unwrap();
+
+    let found = s.public_rooms("GENERAL", bob.user.id, 20).await.unwrap();
+    assert_eq!(
+        found.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![public.id]
+    );
+    assert_eq!(found[0].role, None, "bob is not a member");
+    let all = s.public_rooms("", bob.user.id, 20).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![public.id, rust.id]
+    );
+    let by_description = s
+        .public_rooms("about rust", alice.user.id, 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        (by_description.len(), by_description[0].role),
+        (1, Some(Role::Admin))
+    );
+    assert!(s
+        .public_rooms("_", bob.user.id, 20)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn dm_room_is_reused_both_ways(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let (dm, created) = s.dm_room(alice.user.id, bob.user.id).await.unwrap();
+    assert!(created);
+    assert!(dm.is_direct && dm.is_private);
+    assert_eq!(dm.peer.as_ref(), Some(&bob.user));
+    assert_eq!(
+        (dm.name.as_str(), dm.role, dm.member_count),
+        ("bob name", Some(Role::Member), 2)
+    );
+
+    let (again, created) = s.dm_room(bob.user.id, alice.user.id).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.id, dm.id);
+    assert_eq!(again.peer.as_ref(), Some(&alice.user), "seen from bob");
+    let (third, created) = s.dm_room(alice.user.id, bob.user.id).await.unwrap();
+    assert_eq!((third.id, created), (dm.id, false));
+
+    let in_list = s.rooms_of(bob.user.id).await.unwrap();
+    assert_eq!(in_list.len(), 1);
+    assert_eq!(in_list[0].peer.as_ref(), Some(&alice.user));
+
+    let err = s.dm_room(alice.user.id, alice.user.id).await.unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    let err = s.dm_room(alice.user.id, Id(999_999)).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+}
+
+async fn dm_room_race_makes_one_room(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let s = s.clone();
+            let (a, b) = if i % 2 == 0 {
+                (alice.user.id, bob.user.id)
+            } else {
+                (bob.user.id, alice.user.id)
+            };
+            tokio::spawn(async move { s.dm_room(a, b).await })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    let mut created = 0;
+    for t in tasks {
+        let (room, c) = t.await.unwrap().unwrap();
+        ids.insert(room.id);
+        created += usize::from(c);
+    }
+    assert_eq!((ids.len(), created), (1, 1));
+    assert_eq!(s.rooms_of(alice.user.id).await.unwrap().len(), 1);
+}
+
+// ---- messages ----
+
+async fn post_is_idempotent_by_client_id(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let r = room(&s, &alice, "general", false).await;
+    let other = room(&s, &alice, "other", false).await;
+    s.add_member(r.id, bob.user.id, Role::Member).await.unwrap();
+
+    let mut first = msg(r.id, alice.user.id, "hello @bob");
+    first.client_id = Some("c-1".into());
+    first.mentions = vec![bob.user.id];
+    let posted = s.post_message(first.clone()).await.unwrap();
+    assert!(posted.created);
+    let m = posted.message;
+    assert_eq!((m.seq, m.room_id, m.user_id), (1, r.id, alice.user.id));
+    assert_eq!(
+        (m.content.as_str(), m.kind, m.client_id.as_deref()),
+        ("hello @bob", MessageType::Text, Some("c-1"))
+    );
+    assert_eq!(m.user, alice.user);
+    assert_eq!(m.mentions, vec![bob.user.id]);
+    assert!(
+        m.reactions.is_empty()
+            && m.reply_to.is_none()
+            && m.edited_at.is_none()
+            && m.deleted_at.is_none()
+    );
+    assert_eq!(s.message(m.id).await.unwrap(), Some(m.clone()));
+
+    let again = s.post_message(first.clone()).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.message, m);
+    assert_eq!(
+        s.room(r.id, alice.user.id).await.unwrap().unwrap().last_seq,
+        1,
+        "a replay takes no seq"
+    );
+    assert_eq!(events(s.events_after(r.id, 0, 100).await.unwrap()).len(), 1);
+
+    // The same clientId from another user, or in another room, is another message.
+    let mut from_bob = first.clone();
+    from_bob.user_id = bob.user.id;
+    assert!(s.post_message(from_bob).await.unwrap().created);
+    let mut elsewhere = first.clone();
+    elsewhere.room_id = other.id;
+    let elsewhere = s.post_message(elsewhere).await.unwrap();
+    assert!(elsewhere.created);
+    assert_eq!(elsewhere.message.seq, 1, "seqs are per room");
+
+    // Replies: same room only; the reply carries a preview.
+    let mut reply = msg(r.id, bob.user.id, "hi!");
+    reply.reply_to_id = Some(m.id);
+    let reply = s.post_message(reply).await.unwrap().message;
+    let preview = reply.reply_to.clone().unwrap();
+    assert_eq!(
+        (
+            preview.id,
+            preview.content.as_str(),
+            preview.user.username.as_str()
+        ),
+        (m.id, "hello @bob", "alice")
+    );
+    assert_eq!(reply.reply_to_id, Some(m.id));
+    let mut wrong = msg(r.id, bob.user.id, "x");
+    wrong.reply_to_id = Some(elsewhere.message.id);
+    assert!(matches!(
+        s.post_message(wrong).await.unwrap_err(),
+        Error::Invalid(_)
+    ));
+    let mut missing = msg(r.id, bob.user.id, "x");
+    missing.reply_to_id = Some(Id(999_999));
+    assert!(matches!(
+        s.post_message(missing).await.unwrap_err(),
+        Error::Invalid(_)
+    ));
+    assert_eq!(
+        s.room(r.id, bob.user.id).await.unwrap().unwrap().last_seq,
+        3,
+        "failed posts take no seq"
+    );
+
+    // Posting moves the sender's cursor to the new message.
+    let cursor = |who: Id| {
+        let s = s.clone();
+        async move {
+            s.members(r.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|m| m.user.id == who)
+                .unwrap()
+                .last_read_seq
+        }
+    };
+    assert_eq!(cursor(bob.user.id).await, reply.seq);
+    assert_eq!(cursor(alice.user.id).await, 1);
+
+    let err = s
+        .post_message(msg(Id(999_999), alice.user.id, "x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    let mut file = msg(r.id, alice.user.id, "");
+    file.kind = MessageType::Image;
+    file.file_url = Some("/files/1/cat.png".into());
+    let file = s.post_message(file).await.unwrap().message;
+    assert_eq!(
+        (file.kind, file.file_url.as_deref()),
+        (MessageType::Image, Some("/files/1/cat.png"))
+    );
+}
+
+async fn concurrent_senders_get_contiguous_seqs(s: S) {
+    const SENDERS: usize = 20;
+    const EACH: usize = 3;
+    let owner = user(&s, "owner").await;
+    let r = room(&s, &owner, "busy", false).await;
+    let mut senders = Vec::new();
+    for i in 0..SENDERS {
+        let u = user(&s, &format!("sender{i}")).await;
+        s.add_member(r.id, u.user.id, Role::Member).await.unwrap();
+        senders.push(u.user.id);
+    }
+    let tasks: Vec<_> = senders
+        .into_iter()
+        .map(|who| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let mut out = Vec::new();
+                for k in 0..EACH {
+                    let mut m = msg(r.id, who, &format!("{who} #{k}"));
+                    m.client_id = Some(format!("k{k}"));
+                    out.push(s.post_message(m).await.unwrap().message.seq);
+                }
+                out
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        let mine = t.await.unwrap();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "one sender's messages keep their order"
+        );
+        all.extend(mine);
+    }
+    all.sort_unstable();
+    let n = (SENDERS * EACH) as i64;
+    assert_eq!(all, (1..=n).collect::<Vec<_>>());
+    assert_eq!(
+        s.room(r.id, owner.user.id).await.unwrap().unwrap().last_seq,
+        n
+    );
+    let logged: Vec<i64> = events(s.events_after(r.id, 0, 500).await.unwrap())
+        .iter()
+        .map(|e| e.event_seq)
+        .collect();
+    assert_eq!(logged, (1..=n).collect::<Vec<_>>());
+}
+
+async fn edit_keeps_seq_and_takes_next_event_seq(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let carol = user(&s, "carol").await;
+    let r = room(&s, &alice, "general", false).await;
+    s.add_member(r.id, bob.user.id, Role::Member).await.unwrap();
+    s.add_member(r.id, carol.user.id, Role::Member)
+        .await
+        .unwrap();
+    let m = post(&s, r.id, alice.user.id, "helo").await;
+    post(&s, r.id, bob.user.id, "hi").await;
+
+    let edited = s
+        .edit_message(m.id, "hello @carol".into(), vec![carol.user.id])
+        .await
+        .unwrap();
+    assert_eq!(edited.event_seq, 3);
+    let e = &edited.value;
+    assert_eq!((e.id, e.seq, e.content.as_str()), (m.id, 1, "hello @carol"));
+    assert!(e.edited_at.is_some() && e.updated_at >= m.updated_at);
+    assert_eq!(
+        (e.created_at, e.mentions.clone()),
+        (m.created_at, vec![carol.user.id])
+    );
+    assert_eq!(s.message(m.id).await.unwrap().as_ref(), Some(e));
+    assert_eq!(
+        s.unread(r.id, carol.user.id).await.unwrap().mentions,
+        1,
+        "an edit can add a mention"
+    );
+    let edited = s.edit_message(m.id, "hello".into(), vec![]).await.unwrap();
+    assert_eq!((edited.event_seq, edited.value.mentions.len()), (4, 0));
+
+    let page = s.history(r.id, PageAt::Newest, 50).await.unwrap();
+    assert_eq!(
+        seqs(&page.messages),
+        vec![1, 2],
+        "an edit does not move a message"
+    );
+
+    s.delete_message(m.id).await.unwrap();
+    let err = s
+        .edit_message(m.id, "again".into(), vec![])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    let err = s
+        .edit_message(Id(999_999), "x".into(), vec![])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert_eq!(
+        s.room(r.id, alice.user.id).await.unwrap().unwrap().last_seq,
+        5,
+        "failed edits take no seq"
+    );
+}
+
+async fn delete_leaves_a_tombstone(s: S) {
+    let alice = user(&s, "alice").await;
+    let r = room(&s, &alice, "general", false).await;
+    let mut with_file = msg(r.id, alice.user.id, "look");
+    with_file.kind = MessageType::Image;
+    with_file.file_url = Some("/files/1/cat.png".into());
+    let m = s.post_message(with_file).await.unwrap().message;
+    assert_eq!(m.file_url.as_deref(), Some("/files/1/cat.png"));
+    s.toggle_reaction(m.id, alice.user.id, "👍").await.unwrap();
+    let mut reply = msg(r.id, alice.user.id, "about that");
+    reply.reply_to_id = Some(m.id);
+    let reply = s.post_message(reply).await.unwrap().message;
+
+    let deleted = s.delete_message(m.id).await.unwrap();
+    assert_eq!(deleted.event_seq, 4);
+    let t = &deleted.value;
+    assert_eq!(
+        (t.id, t.seq, t.content.as_str(), t.file_url.as_deref()),
+        (m.id, 1, "", None)
+    );
+    assert!(t.deleted_at.is_some() && t.reactions.is_empty());
+    assert_eq!(s.message(m.id).await.unwrap().as_ref(), Some(t));
+
+    let page = s.history(r.id, PageAt::Newest, 10).await.unwrap();
+    assert_eq!(page.messages.len(), 2, "the tombstone stays in history");
+    assert_eq!(page.messages[0], *t);
+    let preview = page.messages[1].reply_to.clone().unwrap();
+    assert_eq!((preview.id, preview.content.as_str()), (m.id, ""));
+    assert_eq!(page.messages[1].id, reply.id);
+
+    assert!(matches!(
+        s.delete_message(m.id).await.unwrap_err(),
+        Error::NotFound(_)
+    ));
+    assert!(matches!(
+        s.delete_message(Id(999_999)).await.unwrap_err(),
+        Error::NotFound(_)
+    ));
+    assert!(matches!(
+        s.toggle_reaction(m.id, alice.user.id, "🎉")
+            .await
+            .unwrap_err(),
+        Error::Invalid(_)
+    ));
+    assert_eq!(
+        s.room(r.id, alice.user.id).await.unwrap().unwrap().last_seq,
+        4
+    );
+}
+
+async fn reactions_toggle_in_order(s: S) {
+    let [a, b, c] = [
+        user(&s, "a").await,
+        user(&s, "b").await,
+        user(&s, "c").await,
+    ]
+    .map(|u| u.user.id);
+    let owner = s.me(a).await.unwrap().unwrap();
+    let r = room(&s, &owner, "general", false).await;
+    let m = post(&s, r.id, a, "react to me").await;
+
+    let view =
+        |ch: &natter_store::Change<natter_store::ReactionsChanged>| -> Vec<(String, i64, Vec<Id>)> {
+            ch.value
+                .reactions
+                .iter()
+                .map(|r| (r.emoji.clone(), r.count, r.user_ids.clone()))
+                .collect()
+        };
+    let up = "👍".to_owned();
+    let party = "🎉".to_owned();
+    s.toggle_reaction(m.id, c, "👍").await.unwrap();
+    s.toggle_reaction(m.id, b, "🎉").await.unwrap();
+    let ch = s.toggle_reaction(m.id, a, "👍").await.unwrap();
+    assert_eq!(
+        (ch.event_seq, ch.value.message_id, ch.value.room_id),
+        (4, m.id, r.id)
+    );
+    assert_eq!(
+        view(&ch),
+        vec![(up.clone(), 2, vec![c, a]), (party.clone(), 1, vec![b])]
+    );
+    assert_eq!(
+        s.message(m.id).await.unwrap().unwrap().reactions,
+        ch.value.reactions
+    );
+
+    // c takes theirs back, then adds it again: now after a. 👍 keeps its
+    // place all along, as someone held it all along.
+    let ch = s.toggle_reaction(m.id, c, "👍").await.unwrap();
+    assert_eq!(
+        view(&ch),
+        vec![(up.clone(), 1, vec![a]), (party.clone(), 1, vec![b])]
+    );
+    let ch = s.toggle_reaction(m.id, c, "👍").await.unwrap();
+    assert_eq!(
+        view(&ch),
+        vec![(up.clone(), 2, vec![a, c]), (party.clone(), 1, vec![b])]
+    );
+
+    // Nobody holds 🎉 any more: it is omitted; added again, it comes last.
+    let ch = s.toggle_reaction(m.id, b, "🎉").await.unwrap();
+    assert_eq!(view(&ch), vec![(up.clone(), 2, vec![a, c])]);
+    assert_eq!(ch.event_seq, 7);
+    s.toggle_reaction(m.id, a, "👍").await.unwrap();
+    s.toggle_reaction(m.id, c, "👍").await.unwrap();
+    s.toggle_reaction(m.id, b, "🎉").await.unwrap();
+    let ch = s.toggle_reaction(m.id, a, "👍").await.unwrap();
+    assert_eq!(view(&ch), vec![(party, 1, vec![b]), (up, 1, vec![a])]);
+    let page = s.history(r.id, PageAt::Newest, 10).await.unwrap();
+    assert_eq!(page.messages[0].reactions, ch.value.reactions);
+    assert!(matches!(
+        s.toggle_reaction(Id(999_999), a, "👍").await.unwrap_err(),
+        Error::NotFound(_)
+    ));
+}
+
+async fn history_pages_cover_every_message_once(s: S) {
+    const N: i64 = 300;
+    let alice = user(&s, "alice").await;
+    let r = room(&s, &alice, "long", false).await;
+    for i in 1..=N {
+        post(&s, r.id, alice.user.id, &format!("m{i}")).await;
+    }
+    let newest = s.history(r.id, PageAt::Newest, 50).await.unwrap();
+    assert_eq!(seqs(&newest.messages), (251..=N).collect::<Vec<_>>());
+    assert!(newest.has_more);
+
+    // Backwards from the newest page to the start.
+    let mut seen = seqs(&newest.messages);
+    let mut page = newest;
+    while page.has_more {
+        let first = page.messages[0].seq;
+        page = s.history(r.id, PageAt::Before(first), 70).await.unwrap();
+        assert!(
+            page.messages.windows(2).all(|w| w[0].seq < w[1].seq),
+            "oldest first"
+        );
+        assert!(page.messages.last().unwrap().seq < first);
+        let mut older = seqs(&page.messages);
+        older.extend(seen);
+        seen = older;
+    }
+    assert_eq!(seen, (1..=N).collect::<Vec<_>>());
+
+    // Forwards from the start to the end.
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = s.history(r.id, PageAt::After(after), 64).await.unwrap();
+        seen.extend(seqs(&page.messages));
+        let Some(last) = page.messages.last() else {
+            break;
+        };
+        after = last.seq;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(seen, (1..=N).collect::<Vec<_>>());
+    assert_eq!(seen.len(), N as usize);
+    let contents: Vec<String> = s
+        .history(r.id, PageAt::After(297), 10)
+        .await
+        .unwrap()
+        .messages
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(contents, ["m298", "m299", "m300"]);
+
+    // Edges: empty pages, and limits kept within 1..=100.
+    let end = s.history(r.id, PageAt::After(N), 10).await.unwrap();
+    assert!(end.messages.is_empty() && !end.has_more);
+    let start = s.history(r.id, PageAt::Before(1), 10).await.unwrap();
+    assert!(start.messages.is_empty() && !start.has_more);
+    let exact = s.history(r.id, PageAt::Before(11), 10).await.unwrap();
+    assert_eq!((exact.messages.len(), exact.has_more), (10, false));
+    assert_eq!(
+        s.history(r.id, PageAt::Newest, 0)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.history(r.id, PageAt::Newest, 10_000)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        100
+    );
+}
+
+async fn events_after_replays_exact_payloads(s: S) {
+    let alice = user(&s, "alice").await;
+    let r = room(&s, &alice, "general", false).await;
+    let posted = post(&s, r.id, alice.user.id, "hello").await;
+    let edited = s
+        .edit_message(posted.id, "hello!".into(), vec![])
+        .await
+        .unwrap();
+    let reacted = s
+        .toggle_reaction(posted.id, alice.user.id, "👍")
+        .await
+        .unwrap();
+    let deleted = s.delete_message(posted.id).await.unwrap();
+
+    let log = events(s.events_after(r.id, 0, 500).await.unwrap());
+    let names: Vec<&str> = log.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "message:new",
+            "message:updated",
+            "message:reactions",
+            "message:deleted"
+        ]
+    );
+    assert_eq!(
+        log.iter().map(|e| e.event_seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert!(log.iter().all(|e| e.room_id == r.id));
+
+    let change = |m: &Message, seq| {
+        serde_json::to_value(payload::MessageChange {
+            message: m.clone(),
+            event_seq: seq,
+        })
+        .unwrap()
+    };
+    assert_eq!(log[0].data, change(&posted, 1));
+    assert_eq!(log[1].data, change(&edited.value, 2));
+    assert_eq!(
+        log[2].data,
+        serde_json::to_value(payload::MessageReactions {
+            message_id: posted.id,
+            room_id: r.id,
+            reactions: reacted.value.reactions.clone(),
+            event_seq: 3,
+        })
+        .unwrap()
+    );
+    assert_eq!(deleted.event_seq, 4);
+    assert_eq!(
+        log[3].data,
+        json!({"messageId": posted.id.to_string(), "roomId": r.id.to_string(), "eventSeq": 4})
+    );
+    // The wire shape, spelled out: camelCase, ids as strings, eventSeq merged in.
+    let d = &log[0].data;
+    assert_eq!(d["id"], json!(posted.id.to_string()));
+    assert_eq!(d["roomId"], json!(r.id.to_string()));
+    assert_eq!(
+        (d["seq"].clone(), d["eventSeq"].clone(), d["type"].clone()),
+        (json!(1), json!(1), json!("text"))
+    );
+    assert_eq!(d["user"]["username"], json!("alice"));
+    assert_eq!(
+        log[2].data["reactions"],
+        json!([{"emoji": "👍", "count": 1, "userIds": [alice.user.id.to_string()]}])
+    );
+
+    assert_eq!(
+        events(s.events_after(r.id, 2, 500).await.unwrap())
+            .iter()
+            .map(|e| e.event_seq)
+            .collect::<Vec<_>>(),
+        [3, 4]
+    );
+    assert!(events(s.events_after(r.id, 4, 500).await.unwrap()).is_empty());
+    assert_eq!(
+        events(s.events_after(r.id, 1, 3).await.unwrap()).len(),
+        3,
+        "exactly max is fine"
+    );
+    assert!(matches!(
+        s.events_after(r.id, 0, 3).await.unwrap(),
+        Catchup::Reset
+    ));
+    assert!(events(s.events_after(Id(999_999), 0, 3).await.unwrap()).is_empty());
+}
+
+// ---- read cursors ----
+
+async fn unread_counts_skip_own_and_deleted(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let r = room(&s, &alice, "general", false).await;
+    s.add_member(r.id, bob.user.id, Role::Member).await.unwrap();
+    let mut mention = msg(r.id, alice.user.id, "hey @bob");
+    mention.mentions = vec![bob.user.id];
+    s.post_message(mention).await.unwrap();
+    let plain = post(&s, r.id, alice.user.id, "two").await;
+    post(&s, r.id, alice.user.id, "three").await;
+    let mut mention2 = msg(r.id, alice.user.id, "@bob again");
+    mention2.mentions = vec![bob.user.id];
+    let mention2 = s.post_message(mention2).await.unwrap().message;
+
+    let counts = |who: Id| {
+        let s = s.clone();
+        async move {
+            let c = s.unread(r.id, who).await.unwrap();
+            assert_eq!(c.room_id, r.id);
+            (c.unread, c.mentions)
+        }
+    };
+    assert_eq!(counts(bob.user.id).await, (4, 2));
+    assert_eq!(
+        counts(alice.user.id).await,
+        (0, 0),
+        "own messages never count"
+    );
+    s.delete_message(plain.id).await.unwrap();
+    s.delete_message(mention2.id).await.unwrap();
+    assert_eq!(
+        counts(bob.user.id).await,
+        (2, 1),
+        "deleted messages do not count"
+    );
+    let listed = s.rooms_of(bob.user.id).await.unwrap();
+    assert_eq!((listed[0].unread, listed[0].mentions), (2, 1));
+    let seen = s.room(r.id, bob.user.id).await.unwrap().unwrap();
+    assert_eq!((seen.unread, seen.mentions), (2, 1));
+
+    assert!(s.mark_read(r.id, bob.user.id, 1).await.unwrap());
+    assert_eq!(counts(bob.user.id).await, (1, 0));
+    post(&s, r.id, bob.user.id, "caught up").await;
+    assert_eq!(
+        counts(bob.user.id).await,
+        (0, 0),
+        "sending moves the cursor"
+    );
+    let carol = user(&s, "carol").await;
+    assert_eq!(counts(carol.user.id).await, (0, 0), "not a member");
+}
+
+async fn mark_read_never_moves_backwards(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let r = room(&s, &alice, "general", false).await;
+    s.add_member(r.id, bob.user.id, Role::Member).await.unwrap();
+    for i in 0..6 {
+        post(&s, r.id, alice.user.id, &format!("m{i}")).await;
+    }
+    assert!(s.mark_read(r.id, bob.user.id, 5).await.unwrap());
+    assert!(!s.mark_read(r.id, bob.user.id, 3).await.unwrap());
+    assert!(!s.mark_read(r.id, bob.user.id, 5).await.unwrap());
+    assert_eq!(s.unread(r.id, bob.user.id).await.unwrap().unread, 1);
+    let cursor = s
+        .members(r.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.user.id == bob.user.id)
+        .unwrap();
+    assert_eq!(cursor.last_read_seq, 5);
+    assert!(s.mark_read(r.id, bob.user.id, 6).await.unwrap());
+    assert!(
+        !s.mark_read(r.id, Id(999_999), 6).await.unwrap(),
+        "not a member"
+    );
+}
+
+async fn mentions_resolve_to_members(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let carol = user(&s, "carol").await;
+    user(&s, "dave").await;
+    let r = room(&s, &alice, "general", false).await;
+    s.add_member(r.id, bob.user.id, Role::Member).await.unwrap();
+    s.add_member(r.id, carol.user.id, Role::Member)
+        .await
+        .unwrap();
+
+    let names: Vec<String> = ["bob", "DAVE", "alice", "nobody"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(
+        s.resolve_mentions(r.id, alice.user.id, &names, false)
+            .await
+            .unwrap(),
+        vec![bob.user.id]
+    );
+    assert_eq!(
+        s.resolve_mentions(r.id, alice.user.id, &[], true)
+            .await
+            .unwrap(),
+        vec![bob.user.id, carol.user.id]
+    );
+    assert_eq!(
+        s.resolve_mentions(r.id, bob.user.id, &names, true)
+            .await
+            .unwrap(),
+        vec![alice.user.id, carol.user.id]
+    );
+    assert!(s
+        .resolve_mentions(r.id, alice.user.id, &[], false)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+// ---- opening stores ----
+
+#[tokio::test]
+async fn sqlite_creates_its_folder_and_file() {
+    let dir = std::env::temp_dir().join(format!("natter_t_dir_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = format!("sqlite://{}", dir.join("nested/natter.db").display());
+    natter_store::migrate(&url).await.unwrap();
+    let s = natter_store::connect(&url).await.unwrap();
+    s.ping().await.unwrap();
+    user(&s, "alice").await;
+    drop(s);
+    let s = natter_store::connect(&format!(
+        "sqlite:{}",
+        dir.join("nested/natter.db").display()
+    ))
+    .await
+    .unwrap();
+    assert!(
+        s.credentials("alice").await.unwrap().is_some(),
+        "data survives reopening"
+    );
+    drop(s);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_works() {
+    let s = natter_store::connect("sqlite::memory:").await.unwrap();
+    let alice = user(&s, "alice").await;
+    let r = room(&s, &alice, "general", false).await;
+    assert_eq!(post(&s, r.id, alice.user.id, "hi").await.seq, 1);
+}
+
+#[tokio::test]
+async fn unknown_schemes_are_refused() {
+    let err = natter_store::connect("mysql://localhost/x")
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+}
