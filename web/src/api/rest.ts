@@ -1,0 +1,162 @@
+// Typed REST client for /api (DESIGN §3). Every call goes to our own origin with the
+// session cookie; the token from login (if we have one) rides along as a Bearer header.
+import type {
+  AuthResponse,
+  ErrorEnvelope,
+  FileEnvelope,
+  Id,
+  MemberEnvelope,
+  MembersEnvelope,
+  MessageEnvelope,
+  MessagesPage,
+  Role,
+  RoomEnvelope,
+  RoomsEnvelope,
+  UploadedFile,
+  UserEnvelope,
+  UsersEnvelope,
+} from './types';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let bearer: string | null = null;
+/** Sets (or clears) the token sent as `Authorization: Bearer`. */
+export function setBearerToken(token: string | null): void {
+  bearer = token;
+}
+
+function isErrorEnvelope(v: unknown): v is ErrorEnvelope {
+  if (typeof v !== 'object' || v === null || !('error' in v)) return false;
+  const e = (v as { error: unknown }).error;
+  return typeof e === 'object' && e !== null && 'message' in e;
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  }
+  const s = qs.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  let res: Response;
+  try {
+    res = await fetch(withQuery(`/api${path}`, query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+  }
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!res.ok) {
+    if (isErrorEnvelope(data)) throw new ApiError(res.status, String(data.error.code), data.error.message);
+    throw new ApiError(res.status, res.status >= 500 ? 'internal' : 'unknown', `Request failed (${res.status})`);
+  }
+  return data as T;
+}
+
+export const rest = {
+  register: (p: { email: string; username: string; name: string; password: string }) =>
+    request<AuthResponse>('POST', '/auth/register', p),
+  login: (p: { login: string; password: string }) => request<AuthResponse>('POST', '/auth/login', p),
+  logout: () => request<unknown>('POST', '/auth/logout'),
+  me: () => request<UserEnvelope>('GET', '/me'),
+
+  rooms: () => request<RoomsEnvelope>('GET', '/rooms'),
+  publicRooms: (query: string) => request<RoomsEnvelope>('GET', '/rooms/public', undefined, { query }),
+  createRoom: (p: { name: string; description: string; isPrivate: boolean }) =>
+    request<RoomEnvelope>('POST', '/rooms', p),
+  room: (id: Id) => request<RoomEnvelope>('GET', `/rooms/${encodeURIComponent(id)}`),
+  updateRoom: (id: Id, p: { name?: string; description?: string }) =>
+    request<RoomEnvelope>('PATCH', `/rooms/${encodeURIComponent(id)}`, p),
+  joinRoom: (id: Id) => request<RoomEnvelope>('POST', `/rooms/${encodeURIComponent(id)}/join`),
+  leaveRoom: (id: Id) => request<unknown>('POST', `/rooms/${encodeURIComponent(id)}/leave`),
+  members: (id: Id) => request<MembersEnvelope>('GET', `/rooms/${encodeURIComponent(id)}/members`),
+  invite: (id: Id, userId: Id) =>
+    request<MemberEnvelope>('POST', `/rooms/${encodeURIComponent(id)}/members`, { userId }),
+  removeMember: (id: Id, userId: Id) =>
+    request<unknown>('DELETE', `/rooms/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`),
+  setRole: (id: Id, userId: Id, role: Role) =>
+    request<MemberEnvelope>('PATCH', `/rooms/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`, {
+      role,
+    }),
+
+  openDm: (userId: Id) => request<RoomEnvelope>('POST', '/dms', { userId }),
+
+  messages: (q: { roomId: Id; before?: number; after?: number; limit?: number }) =>
+    request<MessagesPage>('GET', '/messages', undefined, q),
+  postMessage: (p: { roomId: Id; content: string; replyToId?: Id; clientId?: string }) =>
+    request<MessageEnvelope>('POST', '/messages', p),
+
+  users: (query: string) => request<UsersEnvelope>('GET', '/users', undefined, { query }),
+};
+
+/**
+ * POST /api/upload with progress (multipart: `file`, `roomId`). Uses XMLHttpRequest
+ * because fetch has no upload progress events.
+ */
+export function uploadFile(
+  roomId: Id,
+  file: File,
+  onProgress: (fraction: number) => void,
+): { promise: Promise<UploadedFile>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<UploadedFile>((resolve, reject) => {
+    xhr.open('POST', '/api/upload');
+    xhr.withCredentials = true;
+    if (bearer) xhr.setRequestHeader('Authorization', `Bearer ${bearer}`);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'Upload failed: cannot reach the server.'));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
+    xhr.onload = () => {
+      let data: unknown;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && data && typeof data === 'object' && 'file' in data) {
+        resolve((data as FileEnvelope).file);
+      } else if (isErrorEnvelope(data)) {
+        reject(new ApiError(xhr.status, String(data.error.code), data.error.message));
+      } else {
+        reject(new ApiError(xhr.status, 'unknown', `Upload failed (${xhr.status})`));
+      }
+    };
+    const form = new FormData();
+    form.append('roomId', roomId);
+    form.append('file', file);
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}

@@ -1,0 +1,277 @@
+// The one owner of the Socket.IO connection. Every event name of the wire contract lives
+// here (and in types.ts); the rest of the app calls typed functions and receives typed
+// callbacks.
+import { io, type Socket } from 'socket.io-client';
+import type {
+  Ack,
+  ClientToServerEvents,
+  Id,
+  Message,
+  MessageDeletedPayload,
+  MessageReactionsPayload,
+  MessageReadPayload,
+  MessageWithSeq,
+  NotificationPayload,
+  Room,
+  RoomChange,
+  RoomUserPayload,
+  SendMessagePayload,
+  ServerToClientEvents,
+  SocketErrorPayload,
+  SyncEvent,
+  SyncResult,
+  TypingStartPayload,
+  TypingStopPayload,
+  UnreadUpdatePayload,
+  UserOfflinePayload,
+  UserOnlinePayload,
+} from './types';
+
+export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'offline';
+
+/** What the app hears from the server. */
+export interface RealtimeHandlers {
+  /** Every successful (re)connect: the app calls `sync` from here. */
+  onConnected(): void;
+  onAuthFailed(message: string): void;
+  onRoomChange(change: RoomChange): void;
+  onDmNew(message: Message & { eventSeq?: number }): void;
+  onRead(p: MessageReadPayload): void;
+  onTypingStart(p: TypingStartPayload): void;
+  onTypingStop(p: TypingStopPayload): void;
+  onUserOnline(p: UserOnlinePayload): void;
+  onUserOffline(p: UserOfflinePayload): void;
+  onRoomJoined(room: Room): void;
+  onUserJoined(p: RoomUserPayload): void;
+  onUserLeft(p: RoomUserPayload): void;
+  onUnread(p: UnreadUpdatePayload): void;
+  onNotification(p: NotificationPayload): void;
+  onServerError(p: SocketErrorPayload): void;
+}
+
+/** What the app can ask of the server over the socket. Each resolves with the ack. */
+export interface RealtimeApi {
+  sendMessage(p: SendMessagePayload): Promise<Ack<{ message: Message }>>;
+  editMessage(messageId: Id, content: string): Promise<Ack<{ message?: Message }>>;
+  deleteMessage(messageId: Id): Promise<Ack>;
+  react(messageId: Id, emoji: string): Promise<Ack>;
+  markRead(messageId: Id): Promise<Ack>;
+  typingStart(roomId: Id): void;
+  typingStop(roomId: Id): void;
+  joinRoom(roomId: Id): Promise<Ack<{ room?: Room }>>;
+  sync(rooms: Record<Id, number>): Promise<Ack<SyncResult>>;
+}
+
+/** How long an ack may take before the call counts as failed. */
+export const ACK_TIMEOUT_MS = 10_000;
+
+export const AUTH_ERRORS = ['Authentication required', 'Invalid token'];
+
+/** Turns a live room-change event or a `sync` entry into a RoomChange; null if unknown. */
+export function toRoomChange(event: string, data: unknown, fallback?: { roomId: Id; eventSeq: number }): RoomChange | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const d = data as Record<string, unknown>;
+  const roomId = typeof d.roomId === 'string' ? d.roomId : fallback?.roomId;
+  const eventSeq = typeof d.eventSeq === 'number' ? d.eventSeq : fallback?.eventSeq;
+  if (roomId === undefined || eventSeq === undefined) return null;
+  switch (event) {
+    case 'message:new':
+      return { kind: 'new', roomId, eventSeq, message: stripSeq(data as MessageWithSeq) };
+    case 'message:updated':
+      return { kind: 'updated', roomId, eventSeq, message: stripSeq(data as MessageWithSeq) };
+    case 'message:deleted': {
+      const p = data as MessageDeletedPayload;
+      return { kind: 'deleted', roomId, eventSeq, messageId: p.messageId };
+    }
+    case 'message:reactions': {
+      const p = data as MessageReactionsPayload;
+      return { kind: 'reactions', roomId, eventSeq, messageId: p.messageId, reactions: p.reactions ?? [] };
+    }
+    default:
+      return null;
+  }
+}
+
+export function syncEventToChange(e: SyncEvent): RoomChange | null {
+  return toRoomChange(e.event, e.data, { roomId: e.roomId, eventSeq: e.eventSeq });
+}
+
+function stripSeq(m: MessageWithSeq): Message {
+  const { eventSeq: _drop, ...rest } = m;
+  void _drop;
+  return rest as Message;
+}
+
+type NatterSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+type StateListener = (s: ConnectionState) => void;
+
+class Connection {
+  private socket: NatterSocket | null = null;
+  private state: ConnectionState = 'idle';
+  private listeners = new Set<StateListener>();
+  private handlers: RealtimeHandlers | null = null;
+  private everConnected = false;
+
+  getState = (): ConnectionState => this.state;
+
+  subscribe = (l: StateListener): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  private setState(s: ConnectionState): void {
+    if (s === this.state) return;
+    this.state = s;
+    for (const l of this.listeners) l(s);
+  }
+
+  private readonly onBrowserOffline = () => this.setState('offline');
+  private readonly onBrowserOnline = () => {
+    if (this.socket && !this.socket.connected) {
+      this.setState('reconnecting');
+      this.socket.connect();
+    }
+  };
+
+  start(token: string | null, handlers: RealtimeHandlers): void {
+    this.stop();
+    this.handlers = handlers;
+    this.everConnected = false;
+    this.setState('connecting');
+    const socket: NatterSocket = io({
+      path: '/socket.io',
+      auth: token ? { token } : {},
+      withCredentials: true,
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    });
+    this.socket = socket;
+    this.wire(socket);
+    if (typeof window !== 'undefined') {
+      window.addEventListener('offline', this.onBrowserOffline);
+      window.addEventListener('online', this.onBrowserOnline);
+    }
+  }
+
+  stop(): void {
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('offline', this.onBrowserOffline);
+      window.removeEventListener('online', this.onBrowserOnline);
+    }
+    if (this.socket) {
+      this.socket.removeAllListeners();
+      this.socket.io.removeAllListeners();
+      this.socket.disconnect();
+      this.socket = null;
+    }
+    this.handlers = null;
+    this.setState('idle');
+  }
+
+  private wire(socket: NatterSocket): void {
+    const h = () => this.handlers;
+    socket.on('connect', () => {
+      this.everConnected = true;
+      this.setState('online');
+      h()?.onConnected();
+    });
+    socket.on('disconnect', (reason) => {
+      if (reason === 'io client disconnect') {
+        this.setState('offline');
+        return;
+      }
+      this.setState(typeof navigator !== 'undefined' && navigator.onLine === false ? 'offline' : 'reconnecting');
+      if (reason === 'io server disconnect') {
+        // The server closed us (restart, shutdown): come back after a moment.
+        setTimeout(() => this.socket === socket && !socket.connected && socket.connect(), 1000);
+      }
+    });
+    socket.on('connect_error', (err) => {
+      if (AUTH_ERRORS.includes(err.message)) {
+        this.setState('offline');
+        h()?.onAuthFailed(err.message);
+        return;
+      }
+      this.setState(this.everConnected ? 'reconnecting' : 'connecting');
+      if (!socket.active) {
+        // Refused by the server (not a transport failure): retry ourselves.
+        setTimeout(() => this.socket === socket && !socket.connected && socket.connect(), 2000);
+      }
+    });
+    socket.io.on('reconnect_attempt', () => this.setState('reconnecting'));
+    socket.io.on('reconnect_failed', () => this.setState('offline'));
+
+    const change = (event: string) => (data: unknown) => {
+      const c = toRoomChange(event, data);
+      if (c) h()?.onRoomChange(c);
+    };
+    socket.on('message:new', change('message:new'));
+    socket.on('message:updated', change('message:updated'));
+    socket.on('message:deleted', change('message:deleted'));
+    socket.on('message:reactions', change('message:reactions'));
+    socket.on('dm:new', (m) => h()?.onDmNew(m));
+    socket.on('message:read', (p) => h()?.onRead(p));
+    socket.on('typing:start', (p) => h()?.onTypingStart(p));
+    socket.on('typing:stop', (p) => h()?.onTypingStop(p));
+    socket.on('user:online', (p) => h()?.onUserOnline(p));
+    socket.on('user:offline', (p) => h()?.onUserOffline(p));
+    socket.on('room:joined', (p) => p?.room && h()?.onRoomJoined(p.room));
+    socket.on('room:user-joined', (p) => h()?.onUserJoined(p));
+    socket.on('room:user-left', (p) => h()?.onUserLeft(p));
+    socket.on('unread:update', (p) => h()?.onUnread(p));
+    socket.on('notification', (p) => h()?.onNotification(p));
+    socket.on('error', (p) => h()?.onServerError(p));
+  }
+
+  /** Emits with an ack, resolving to an error ack on timeout or when not started. */
+  emitAck<E extends keyof ClientToServerEvents>(
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+    timeoutMs = ACK_TIMEOUT_MS,
+  ): Promise<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0]> {
+    type R = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+    const socket = this.socket;
+    if (!socket) {
+      return Promise.resolve({ ok: false, error: { code: 'offline', message: 'Not connected' } } as R);
+    }
+    return new Promise<R>((resolve) => {
+      const untyped = socket.timeout(timeoutMs) as unknown as {
+        emit: (ev: string, p: unknown, cb: (err: Error | null, res: unknown) => void) => void;
+      };
+      untyped.emit(event, payload, (err, res) => {
+        if (err) {
+          resolve({ ok: false, error: { code: 'timeout', message: 'The server did not answer in time' } } as R);
+        } else if (res && typeof res === 'object' && 'ok' in res) {
+          resolve(res as R);
+        } else {
+          resolve({ ok: true } as R);
+        }
+      });
+    });
+  }
+
+  /** Fire and forget (no ack wanted). Dropped while disconnected. */
+  emitVolatile<E extends 'typing:start' | 'typing:stop'>(event: E, payload: { roomId: Id }): void {
+    const socket = this.socket;
+    if (!socket || !socket.connected) return;
+    (socket as unknown as { emit: (ev: string, p: unknown) => void }).emit(event, payload);
+  }
+}
+
+export const connection = new Connection();
+
+/** The socket side of the app's API, backed by the one connection. */
+export const realtime: RealtimeApi = {
+  sendMessage: (p) => connection.emitAck('message:send', p),
+  editMessage: (messageId, content) => connection.emitAck('message:edit', { messageId, content }),
+  deleteMessage: (messageId) => connection.emitAck('message:delete', { messageId }),
+  react: (messageId, emoji) => connection.emitAck('message:react', { messageId, emoji }),
+  markRead: (messageId) => connection.emitAck('message:read', { messageId }),
+  typingStart: (roomId) => connection.emitVolatile('typing:start', { roomId }),
+  typingStop: (roomId) => connection.emitVolatile('typing:stop', { roomId }),
+  joinRoom: (roomId) => connection.emitAck('room:join', { roomId }),
+  sync: (rooms) => connection.emitAck('sync', { rooms }, 20_000),
+};

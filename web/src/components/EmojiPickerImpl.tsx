@@ -1,0 +1,24 @@
+import EmojiPicker, { EmojiStyle, Theme } from 'emoji-picker-react';
+
+interface Props {
+  theme: 'light' | 'dark';
+  width: number;
+  height: number;
+  onPick: (emoji: string) => void;
+}
+
+/** emoji-picker-react with native emoji: its data ships in our bundle, no CDN is contacted. */
+export function EmojiPickerImpl({ theme, width, height, onPick }: Props) {
+  return (
+    <EmojiPicker
+      emojiStyle={EmojiStyle.NATIVE}
+      theme={theme === 'dark' ? Theme.DARK : Theme.LIGHT}
+      width={width}
+      height={height}
+      lazyLoadEmojis
+      autoFocusSearch
+      previewConfig={{ showPreview: false }}
+      onEmojiClick={(d) => onPick(d.emoji)}
+    />
+  );
+}

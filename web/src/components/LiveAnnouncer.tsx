@@ -1,0 +1,11 @@
+import { useChat } from '../state';
+
+/** Screen-reader region announcing new messages in the open room. */
+export function LiveAnnouncer() {
+  const a = useChat((s) => s.announcement);
+  return (
+    <div className="visually-hidden" role="log" aria-live="polite" aria-label="New messages" data-testid="live-region">
+      {a ? <p key={a.id}>{a.text}</p> : null}
+    </div>
+  );
+}

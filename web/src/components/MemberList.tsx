@@ -1,0 +1,71 @@
+import { useMemo } from 'react';
+import type { Member, Room } from '../api/types';
+import { lastSeenText } from '../lib/time';
+import { useChat } from '../state';
+import { Avatar } from './Avatar';
+import { Icon } from './Icon';
+
+interface Props {
+  room: Room;
+  onClose: () => void;
+}
+
+const ROLE_ORDER = { admin: 0, moderator: 1, member: 2 } as const;
+
+export function MemberList({ room, onClose }: Props) {
+  const members = useChat((s) => s.members[room.id]);
+  const presence = useChat((s) => s.presence);
+  const me = useChat((s) => s.me);
+  const [online, offline] = useMemo(() => {
+    const list = [...(members ?? [])].sort(
+      (a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || (a.user.name || a.user.username).localeCompare(b.user.name || b.user.username),
+    );
+    const isOn = (m: Member) => presence[m.user.id]?.online ?? m.online;
+    return [list.filter(isOn), list.filter((m) => !isOn(m))];
+  }, [members, presence]);
+
+  const row = (m: Member) => {
+    const on = presence[m.user.id]?.online ?? m.online;
+    const lastSeen = presence[m.user.id]?.lastSeen ?? m.lastSeen;
+    return (
+      <li key={m.user.id} className="member" data-testid="member" data-username={m.user.username} data-online={on ? 'true' : 'false'}>
+        <Avatar user={m.user} size={30} online={on} />
+        <div className="member-text">
+          <span className="member-name">
+            {m.user.name || m.user.username}
+          </span>
+          <span className="member-sub" title={on ? 'Online' : lastSeenText(lastSeen)}>
+            @{m.user.username}
+            {m.user.id === me?.id && ' · you'}
+          </span>
+        </div>
+        {m.role !== 'member' && <span className={`role role-${m.role}`}>{m.role}</span>}
+      </li>
+    );
+  };
+
+  return (
+    <aside className="members" aria-label="Members">
+      <header className="members-header">
+        <h2>Members</h2>
+        <button type="button" className="icon-button" aria-label="Hide members" onClick={onClose}>
+          <Icon name="close" />
+        </button>
+      </header>
+      {!members ? (
+        <p className="muted pad">Loading…</p>
+      ) : (
+        <div className="members-scroll">
+          <h3 className="members-group">Online — {online.length}</h3>
+          <ul className="member-list">{online.map(row)}</ul>
+          {offline.length > 0 && (
+            <>
+              <h3 className="members-group">Offline — {offline.length}</h3>
+              <ul className="member-list offline">{offline.map(row)}</ul>
+            </>
+          )}
+        </div>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,171 @@
+import { useCallback, useEffect, useMemo, useRef } from 'react';
+import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
+import type { Room } from '../api/types';
+import { dayKey } from '../lib/time';
+import { chat, useChat } from '../state';
+import { isLocal, type ChatMessage } from '../state/timeline';
+import { Icon } from './Icon';
+import { MessageItem } from './MessageItem';
+import { SeenBy } from './SeenBy';
+
+interface Props {
+  room: Room;
+  canModerate: boolean;
+  onReply: (m: ChatMessage) => void;
+  onEdit: (m: ChatMessage) => void;
+  onDelete: (m: ChatMessage) => void;
+  onError: (msg: string) => void;
+}
+
+const GROUP_MS = 5 * 60_000;
+
+function groupedWith(prev: ChatMessage | undefined, m: ChatMessage, markerSeq: number | null): boolean {
+  if (!prev) return false;
+  if (prev.userId !== m.userId) return false;
+  if (dayKey(prev.createdAt) !== dayKey(m.createdAt)) return false;
+  if (markerSeq !== null && m.seq === markerSeq) return false;
+  if (m.replyToId) return false;
+  return new Date(m.createdAt).getTime() - new Date(prev.createdAt).getTime() < GROUP_MS;
+}
+
+export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onError }: Props) {
+  const tl = useChat((s) => s.timelines[room.id]);
+  const me = useChat((s) => s.me);
+  const atBottom = useChat((s) => s.atBottom);
+  const scrollNonce = useChat((s) => s.scrollNonce);
+  const ref = useRef<VirtuosoHandle>(null);
+  // While the reader is at the bottom, stay there when heights change (images, "Seen by").
+  const stick = useRef(true);
+  const scroller = useRef<HTMLElement | null>(null);
+  const toBottom = useCallback((behavior: 'auto' | 'smooth' = 'auto') => {
+    const el = scroller.current;
+    if (el) el.scrollTo({ top: el.scrollHeight, behavior });
+  }, []);
+  const messages = useMemo(() => tl?.messages ?? [], [tl?.messages]);
+  const firstItemIndex = tl?.firstItemIndex ?? 0;
+  const markerSeq = tl?.markerSeq ?? null;
+
+  useEffect(() => {
+    if (scrollNonce === 0) return;
+    stick.current = true;
+    const t = setTimeout(() => toBottom(), 0);
+    return () => clearTimeout(t);
+  }, [scrollNonce, toBottom]);
+
+  // Land on the newest message once the first page is measured.
+  const loaded = !!tl?.loaded;
+  useEffect(() => {
+    if (!loaded) return;
+    stick.current = true;
+    const timers = [0, 50, 150, 300].map((ms) =>
+      setTimeout(() => {
+        stick.current = true;
+        toBottom();
+      }, ms),
+    );
+    return () => timers.forEach(clearTimeout);
+  }, [loaded, tl?.version, toBottom]);
+
+  const startReached = useCallback(() => {
+    chat.loadOlder(room.id).catch(() => onError('Could not load older messages.'));
+  }, [room.id, onError]);
+
+  const lastStoredId = useMemo(() => {
+    for (let i = messages.length - 1; i >= 0; i--) if (!isLocal(messages[i]!)) return messages[i]!.id;
+    return null;
+  }, [messages]);
+
+  if (!tl || !tl.loaded) {
+    return (
+      <div className="message-list loading" aria-busy="true">
+        <div className="skeleton" />
+        <div className="skeleton short" />
+        <div className="skeleton" />
+      </div>
+    );
+  }
+
+  if (messages.length === 0) {
+    return (
+      <div className="message-list empty">
+        <div className="room-intro">
+          <h2>{room.isDirect ? 'This is the start of your conversation' : `Welcome to #${room.name}`}</h2>
+          <p className="muted">{room.description || 'Say hello — messages you send here appear for everyone in the room.'}</p>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div className="message-list" data-testid="message-list">
+      <Virtuoso
+        key={`${room.id}:${tl.version}`}
+        ref={ref}
+        scrollerRef={(el) => {
+          scroller.current = el instanceof HTMLElement ? el : null;
+        }}
+        className="virtuoso"
+        data={messages}
+        firstItemIndex={firstItemIndex}
+        initialTopMostItemIndex={{ index: Math.max(0, messages.length - 1), align: 'end' }}
+        startReached={startReached}
+        followOutput={(bottom) => (bottom ? 'auto' : false)}
+        atBottomStateChange={(b) => {
+          stick.current = b;
+          chat.setAtBottom(b);
+        }}
+        totalListHeightChanged={() => {
+          if (stick.current) toBottom();
+        }}
+        atBottomThreshold={60}
+        increaseViewportBy={{ top: 600, bottom: 300 }}
+        computeItemKey={(_, m) => m.clientId ?? m.id}
+        components={{
+          Header: () =>
+            tl.hasMore ? (
+              <div className="list-header">{tl.loadingOlder ? 'Loading older messages…' : ' '}</div>
+            ) : (
+              <div className="room-intro">
+                <h2>{room.isDirect ? 'This is the start of your conversation' : `This is the start of #${room.name}`}</h2>
+                {room.description && <p className="muted">{room.description}</p>}
+              </div>
+            ),
+          Footer: () => <SeenBy roomId={room.id} />,
+        }}
+        itemContent={(index, m) => {
+          const i = index - firstItemIndex;
+          const prev = i > 0 ? messages[i - 1] : undefined;
+          const newDay = !prev || dayKey(prev.createdAt) !== dayKey(m.createdAt);
+          return (
+            <MessageItem
+              message={m}
+              me={me}
+              grouped={groupedWith(prev, m, markerSeq)}
+              showDay={newDay}
+              showMarker={markerSeq !== null && m.seq === markerSeq && !isLocal(m)}
+              isLast={m.id === lastStoredId}
+              canModerate={canModerate}
+              onReply={onReply}
+              onEdit={onEdit}
+              onDelete={onDelete}
+              onError={onError}
+            />
+          );
+        }}
+      />
+      {!atBottom && (
+        <button
+          type="button"
+          className="jump-button"
+          onClick={() => {
+            stick.current = true;
+            toBottom('smooth');
+          }}
+        >
+          <Icon name="arrowDown" size={16} />
+          {markerSeq !== null ? 'New messages' : 'Jump to newest'}
+        </button>
+      )}
+    </div>
+  );
+}

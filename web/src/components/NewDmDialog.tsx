@@ -1,0 +1,42 @@
+import { useState } from 'react';
+import { rest } from '../api/rest';
+import type { Room } from '../api/types';
+import { chat, useChat } from '../state';
+import { Dialog } from './Dialog';
+import { UserSearch } from './UserSearch';
+
+interface Props {
+  onClose: () => void;
+  onOpened: (room: Room) => void;
+}
+
+export function NewDmDialog({ onClose, onOpened }: Props) {
+  const me = useChat((s) => s.me);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Dialog title="New direct message" onClose={onClose} testId="new-dm-dialog">
+      <UserSearch
+        label="Find someone"
+        actionLabel="Message"
+        exclude={me ? [me.id] : []}
+        autoFocus
+        onPick={async (u) => {
+          try {
+            const { room } = await rest.openDm(u.id);
+            await chat.subscribe(room);
+            await chat.loadMembers(room.id).catch(() => undefined);
+            onOpened(room);
+            onClose();
+          } catch (e) {
+            setError(e instanceof Error ? e.message : 'Could not open the conversation');
+          }
+        }}
+      />
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+    </Dialog>
+  );
+}
