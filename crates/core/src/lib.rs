@@ -9,5 +9,5 @@ pub mod model;
 pub mod perms;
 pub mod validate;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use model::*;

@@ -13,9 +13,9 @@ pub struct ApiError(pub Error);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-impl<E: Into<Error>> From<E> for ApiError {
-    fn from(e: E) -> Self {
-        ApiError(e.into())
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
     }
 }
 

@@ -258,7 +258,7 @@ async fn history_pages_each_message_once(app: TestApp) {
     }
     assert_eq!(seen, (1..=300).collect::<Vec<i64>>());
 
-    let mut forward = Vec::new();
+    let mut forward: Vec<i64> = Vec::new();
     let mut after = 0;
     loop {
         let (_, page) = app.get(&format!("/api/messages?roomId={room}&after={after}&limit=70"), &ana).await;
