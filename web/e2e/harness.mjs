@@ -20,7 +20,9 @@ export const CHROMIUM_ARGS = [
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const SCREENSHOT_DIR = path.resolve(here, '../../docs/screenshots');
+// Each run saves fresh screenshots here (ignored by git); the chosen ones are
+// copied by hand into docs/screenshots/ for the README.
+export const SCREENSHOT_DIR = process.env.NATTER_SCREENSHOT_DIR ?? path.resolve(here, '../e2e-output/screenshots');
 
 function freePort() {
   return new Promise((resolve, reject) => {
