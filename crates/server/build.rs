@@ -7,7 +7,14 @@ use std::process::Command;
 
 fn main() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
-    for p in ["src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "public"] {
+    for p in [
+        "src",
+        "index.html",
+        "package.json",
+        "package-lock.json",
+        "vite.config.ts",
+        "public",
+    ] {
         println!("cargo:rerun-if-changed={}", web.join(p).display());
     }
     println!("cargo:rerun-if-env-changed=NATTER_SKIP_UI_BUILD");

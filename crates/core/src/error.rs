@@ -150,7 +150,13 @@ mod tests {
             (Error::not_found("x"), "not_found", 404),
             (Error::conflict("x"), "conflict", 409),
             (Error::TooLarge("x".into()), "too_large", 413),
-            (Error::RateLimited { retry_after_secs: 1 }, "rate_limited", 429),
+            (
+                Error::RateLimited {
+                    retry_after_secs: 1,
+                },
+                "rate_limited",
+                429,
+            ),
             (Error::internal("x"), "internal", 500),
         ];
         for (err, code, status) in pairs {

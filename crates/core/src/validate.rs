@@ -132,7 +132,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("Ana@Example.com").ok().as_deref(), Some("ana@example.com"));
+        assert_eq!(
+            email("Ana@Example.com").ok().as_deref(),
+            Some("ana@example.com")
+        );
         assert!(email("ana").is_err());
         assert!(email("@x.com").is_err());
         assert!(email("a@b").is_err());
@@ -145,6 +148,9 @@ mod tests {
         assert!(content("  ", false).is_err());
         assert!(content("", true).is_ok());
         assert!(content(&"é".repeat(4000), false).is_ok());
-        assert!(matches!(content(&"x".repeat(4001), false), Err(Error::TooLarge(_))));
+        assert!(matches!(
+            content(&"x".repeat(4001), false),
+            Err(Error::TooLarge(_))
+        ));
     }
 }

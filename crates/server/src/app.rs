@@ -59,7 +59,12 @@ impl App {
         self.emit(self.engine.to(NS, &user_channel(user)), event, data);
     }
 
-    pub fn emit(&self, to: natter_realtime::Broadcast, event: ServerEvent, data: &(impl Serialize + ?Sized)) {
+    pub fn emit(
+        &self,
+        to: natter_realtime::Broadcast,
+        event: ServerEvent,
+        data: &(impl Serialize + ?Sized),
+    ) {
         if let Err(e) = to.emit(event.name(), data) {
             tracing::error!(event = event.name(), error = %e, "could not encode an event");
         }

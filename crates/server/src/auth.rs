@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts, HeaderMap};
@@ -114,8 +116,14 @@ pub async fn verify_password(password: String, hash: String) -> Result<bool> {
 
 /// A token from `Authorization: Bearer …`, else from the session cookie.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(t) = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+        {
             return Some(t.trim().to_owned());
         }
     }
@@ -169,7 +177,10 @@ mod tests {
         let tok = t.issue(Id(5), "ana").unwrap_or_default();
         assert_eq!(
             t.verify(&tok).ok(),
-            Some(Session { user_id: Id(5), username: "ana".into() })
+            Some(Session {
+                user_id: Id(5),
+                username: "ana".into()
+            })
         );
         let other = Tokens::new(b"other", Duration::from_secs(60));
         assert!(other.verify(&tok).is_err());
@@ -179,7 +190,12 @@ mod tests {
     #[test]
     fn reads_cookie() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=b; natter_session=xyz; c=d".parse().unwrap_or(header::HeaderValue::from_static("")));
+        h.insert(
+            header::COOKIE,
+            "a=b; natter_session=xyz; c=d"
+                .parse()
+                .unwrap_or(header::HeaderValue::from_static("")),
+        );
         assert_eq!(token_from_headers(&h).as_deref(), Some("xyz"));
     }
 }

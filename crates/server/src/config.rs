@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "natter", version, about = "Natter: a self-hosted real-time chat server")]
+#[command(
+    name = "natter",
+    version,
+    about = "Natter: a self-hosted real-time chat server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -82,6 +86,9 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn rate_limits_on(&self) -> bool {
-        !matches!(self.rate_limits.to_ascii_lowercase().as_str(), "off" | "false" | "0" | "no")
+        !matches!(
+            self.rate_limits.to_ascii_lowercase().as_str(),
+            "off" | "false" | "0" | "no"
+        )
     }
 }

@@ -68,9 +68,9 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError(Error::TooLarge("request body over 1 MB".into()))
             }
-            JsonRejection::MissingJsonContentType(_) => {
-                ApiError(Error::invalid("expected a JSON body (Content-Type: application/json)"))
-            }
+            JsonRejection::MissingJsonContentType(_) => ApiError(Error::invalid(
+                "expected a JSON body (Content-Type: application/json)",
+            )),
             other => ApiError(Error::invalid(other.body_text())),
         }
     }

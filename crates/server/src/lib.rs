@@ -38,7 +38,11 @@ pub const MAX_BODY_BYTES: usize = 1_000_000;
 /// Builds the node: store (migrated), engine, state, router.
 pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
     let url = config.store.database_url();
-    if config.redis_url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
+    if config
+        .redis_url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty())
+    {
         bail!(
             "REDIS_URL is set, but this build of Natter has no Redis fan-out yet: \
              run a single node (unset REDIS_URL)"
@@ -103,13 +107,16 @@ pub async fn serve(config: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {addr}"))?;
     tracing::info!("natter listening on http://{}", listener.local_addr()?);
     let engine = app.engine.clone();
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: closing sockets, finishing requests");
-            engine.shutdown().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: closing sockets, finishing requests");
+        engine.shutdown().await;
+    })
+    .await?;
     Ok(())
 }
 
@@ -159,7 +166,8 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
         }
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
     }
     use rand::RngCore;
     let mut bytes = [0u8; 32];

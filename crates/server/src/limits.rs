@@ -35,7 +35,11 @@ impl RateLimits {
         }
     }
 
-    fn check<K: Clone + Hash + Eq>(&self, limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<()> {
+    fn check<K: Clone + Hash + Eq>(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<K>,
+        key: &K,
+    ) -> Result<()> {
         if !self.enabled {
             return Ok(());
         }

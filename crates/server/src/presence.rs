@@ -21,6 +21,9 @@ impl Presence {
     }
 
     pub fn last_seen(&self, user: Id) -> Option<OffsetDateTime> {
-        self.last_seen.lock().ok().and_then(|m| m.get(&user).copied())
+        self.last_seen
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&user).copied())
     }
 }

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use natter_core::events::payload::{RoomJoined, RoomUser, UserOffline, UserOnline};
 use natter_core::events::{ClientEvent, ServerEvent};
 use natter_core::{Error, Id, Result};
-use natter_realtime::{AckSender, ConnectError, ConnectInfo, DisconnectReason, Event, Handler, Socket, SocketRef};
+use natter_realtime::{
+    AckSender, ConnectError, ConnectInfo, DisconnectReason, Event, Handler, Socket, SocketRef,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -35,7 +37,11 @@ impl Gateway {
 impl Handler for Gateway {
     type State = Session;
 
-    async fn connect(&self, socket: &SocketRef, info: ConnectInfo<'_>) -> Result<Session, ConnectError> {
+    async fn connect(
+        &self,
+        socket: &SocketRef,
+        info: ConnectInfo<'_>,
+    ) -> Result<Session, ConnectError> {
         let token = info
             .auth
             .and_then(|a| a.get("token"))
@@ -156,7 +162,14 @@ impl Gateway {
                 app.require_member(p.room_id, who.user_id).await?;
                 socket.leave(&room_channel(p.room_id));
                 let user = app.require_user(who.user_id).await?;
-                app.emit_room(p.room_id, ServerEvent::RoomUserLeft, &RoomUser { room_id: p.room_id, user });
+                app.emit_room(
+                    p.room_id,
+                    ServerEvent::RoomUserLeft,
+                    &RoomUser {
+                        room_id: p.room_id,
+                        user,
+                    },
+                );
                 ok(Empty {})
             }
             ClientEvent::MessageSend => {
@@ -175,7 +188,9 @@ impl Gateway {
                     )
                     .await?;
                 app.typing.stop(app, who.user_id, p.room_id, false);
-                ok(MessageBody { message: posted.message })
+                ok(MessageBody {
+                    message: posted.message,
+                })
             }
             ClientEvent::MessageEdit => {
                 let p: EditPayload = parse(event)?;
@@ -200,7 +215,9 @@ impl Gateway {
                 let posted = app
                     .send_dm(who, p.recipient_id, p.content, p.client_id)
                     .await?;
-                ok(MessageBody { message: posted.message })
+                ok(MessageBody {
+                    message: posted.message,
+                })
             }
             ClientEvent::TypingStart | ClientEvent::TypingStop => {
                 let p: RoomRef = parse(event)?;
@@ -231,7 +248,11 @@ impl Gateway {
 
 impl crate::app::App {
     /// A broadcast to every room of a user (each socket once), minus their own sockets.
-    pub fn rooms_of_user_except_self(&self, user: Id, rooms: &[Id]) -> Option<natter_realtime::Broadcast> {
+    pub fn rooms_of_user_except_self(
+        &self,
+        user: Id,
+        rooms: &[Id],
+    ) -> Option<natter_realtime::Broadcast> {
         let (first, rest) = rooms.split_first()?;
         let mut to = self.engine.to(NS, &room_channel(*first));
         for r in rest {

@@ -52,7 +52,16 @@ impl Typing {
                 })
                 .unwrap_or(false);
             if expired {
-                others(&app, user, room, ServerEvent::TypingStop, &TypingStop { user_id: user, room_id: room });
+                others(
+                    &app,
+                    user,
+                    room,
+                    ServerEvent::TypingStop,
+                    &TypingStop {
+                        user_id: user,
+                        room_id: room,
+                    },
+                );
             }
         });
     }
@@ -66,7 +75,16 @@ impl Typing {
             .map(|mut m| m.remove(&(user, room)).is_some())
             .unwrap_or(false);
         if was || explicit {
-            others(app, user, room, ServerEvent::TypingStop, &TypingStop { user_id: user, room_id: room });
+            others(
+                app,
+                user,
+                room,
+                ServerEvent::TypingStop,
+                &TypingStop {
+                    user_id: user,
+                    room_id: room,
+                },
+            );
         }
     }
 }

@@ -74,7 +74,12 @@ async fn register(
     let password_hash = hash_password(body.password).await?;
     let user = state
         .store
-        .create_user(NewUser { email, username, name, password_hash })
+        .create_user(NewUser {
+            email,
+            username,
+            name,
+            password_hash,
+        })
         .await?;
     with_cookie(&state, StatusCode::CREATED, user)
 }
@@ -110,7 +115,10 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
 async fn logout(State(state): State<AppState>) -> impl IntoResponse {
     let cookie = session_cookie(None, state.tokens.ttl(), state.config.secure_cookie);
-    (StatusCode::NO_CONTENT, AppendHeaders([(header::SET_COOKIE, cookie)]))
+    (
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(header::SET_COOKIE, cookie)]),
+    )
 }
 
 /// GET /api/me — the signed-in user.

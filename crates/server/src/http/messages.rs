@@ -82,7 +82,10 @@ async fn history(
     };
     s.require_member(q.room_id, who.user_id).await?;
     let page = s.store.history(q.room_id, at, limit).await?;
-    Ok(Json(MessagesBody { messages: page.messages, has_more: page.has_more }))
+    Ok(Json(MessagesBody {
+        messages: page.messages,
+        has_more: page.has_more,
+    }))
 }
 
 /// POST /api/messages — send; 201 when stored, 200 for a `clientId` replay.
@@ -105,8 +108,17 @@ async fn post_message(
             },
         )
         .await?;
-    let status = if posted.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(MessageBody { message: posted.message })))
+    let status = if posted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(MessageBody {
+            message: posted.message,
+        }),
+    ))
 }
 
 /// PATCH /api/messages/{id} — edit (author only).
@@ -117,11 +129,19 @@ async fn edit_message(
     Path(id): Path<Id>,
     Json(b): Json<EditBody>,
 ) -> ApiResult<Json<MessageBody>> {
-    Ok(Json(MessageBody { message: s.edit_message(&who, id, b.content).await? }))
+    Ok(Json(MessageBody {
+        message: s.edit_message(&who, id, b.content).await?,
+    }))
 }
 
 /// DELETE /api/messages/{id} — delete (author, moderator or admin); returns the tombstone.
 #[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = MessageBody)))]
-async fn delete_message(State(s): State<AppState>, AuthUser(who): AuthUser, Path(id): Path<Id>) -> ApiResult<Json<MessageBody>> {
-    Ok(Json(MessageBody { message: s.delete_message(&who, id).await? }))
+async fn delete_message(
+    State(s): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<MessageBody>> {
+    Ok(Json(MessageBody {
+        message: s.delete_message(&who, id).await?,
+    }))
 }

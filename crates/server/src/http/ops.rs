@@ -29,7 +29,10 @@ async fn ready(State(s): State<AppState>) -> (StatusCode, axum::Json<serde_json:
         Ok(()) => (StatusCode::OK, axum::Json(json!({"store": "ok"}))),
         Err(e) => {
             tracing::warn!(error = %e, "readyz: store unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"store": "unreachable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"store": "unreachable"})),
+            )
         }
     }
 }

@@ -82,8 +82,13 @@ pub struct RoleBody {
 
 /// GET /api/rooms — my rooms and DMs, with unread and mention counts.
 #[utoipa::path(get, path = "/api/rooms", tag = "rooms", security(("bearer" = [])), responses((status = 200, body = RoomsBody)))]
-async fn my_rooms(State(s): State<AppState>, AuthUser(who): AuthUser) -> ApiResult<Json<RoomsBody>> {
-    Ok(Json(RoomsBody { rooms: s.store.rooms_of(who.user_id).await? }))
+async fn my_rooms(
+    State(s): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> ApiResult<Json<RoomsBody>> {
+    Ok(Json(RoomsBody {
+        rooms: s.store.rooms_of(who.user_id).await?,
+    }))
 }
 
 /// POST /api/rooms — create a room; the creator becomes its admin.
@@ -93,7 +98,9 @@ async fn create_room(
     AuthUser(who): AuthUser,
     Json(b): Json<CreateRoom>,
 ) -> ApiResult<(StatusCode, Json<RoomBody>)> {
-    let room = s.create_room(&who, &b.name, &b.description, b.is_private).await?;
+    let room = s
+        .create_room(&who, &b.name, &b.description, b.is_private)
+        .await?;
     Ok((StatusCode::CREATED, Json(RoomBody { room })))
 }
 
@@ -104,14 +111,23 @@ async fn public_rooms(
     AuthUser(who): AuthUser,
     Query(q): Query<PublicQuery>,
 ) -> ApiResult<Json<RoomsBody>> {
-    let rooms = s.store.public_rooms(q.query.trim(), who.user_id, 100).await?;
+    let rooms = s
+        .store
+        .public_rooms(q.query.trim(), who.user_id, 100)
+        .await?;
     Ok(Json(RoomsBody { rooms }))
 }
 
 /// GET /api/rooms/{id} — a public room, or one I am in.
 #[utoipa::path(get, path = "/api/rooms/{id}", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = RoomBody)))]
-async fn get_room(State(s): State<AppState>, AuthUser(who): AuthUser, Path(id): Path<Id>) -> ApiResult<Json<RoomBody>> {
-    Ok(Json(RoomBody { room: s.visible_room(&who, id).await? }))
+async fn get_room(
+    State(s): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<RoomBody>> {
+    Ok(Json(RoomBody {
+        room: s.visible_room(&who, id).await?,
+    }))
 }
 
 /// PATCH /api/rooms/{id} — change name, description, privacy (admin).
@@ -122,28 +138,48 @@ async fn patch_room(
     Path(id): Path<Id>,
     Json(b): Json<PatchRoom>,
 ) -> ApiResult<Json<RoomBody>> {
-    let changes = RoomChanges { name: b.name, description: b.description, is_private: b.is_private };
-    Ok(Json(RoomBody { room: s.update_room(&who, id, changes).await? }))
+    let changes = RoomChanges {
+        name: b.name,
+        description: b.description,
+        is_private: b.is_private,
+    };
+    Ok(Json(RoomBody {
+        room: s.update_room(&who, id, changes).await?,
+    }))
 }
 
 /// POST /api/rooms/{id}/join — join a public room.
 #[utoipa::path(post, path = "/api/rooms/{id}/join", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = RoomBody)))]
-async fn join_room(State(s): State<AppState>, AuthUser(who): AuthUser, Path(id): Path<Id>) -> ApiResult<Json<RoomBody>> {
+async fn join_room(
+    State(s): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<RoomBody>> {
     let (room, _) = s.join_room(&who, id).await?;
     Ok(Json(RoomBody { room }))
 }
 
 /// POST /api/rooms/{id}/leave — stop being a member.
 #[utoipa::path(post, path = "/api/rooms/{id}/leave", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 204)))]
-async fn leave_room(State(s): State<AppState>, AuthUser(who): AuthUser, Path(id): Path<Id>) -> ApiResult<StatusCode> {
+async fn leave_room(
+    State(s): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<Id>,
+) -> ApiResult<StatusCode> {
     s.leave_room(&who, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// GET /api/rooms/{id}/members — members with roles and presence.
 #[utoipa::path(get, path = "/api/rooms/{id}/members", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = MembersBody)))]
-async fn list_members(State(s): State<AppState>, AuthUser(who): AuthUser, Path(id): Path<Id>) -> ApiResult<Json<MembersBody>> {
-    Ok(Json(MembersBody { members: s.members(&who, id).await? }))
+async fn list_members(
+    State(s): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<MembersBody>> {
+    Ok(Json(MembersBody {
+        members: s.members(&who, id).await?,
+    }))
 }
 
 /// POST /api/rooms/{id}/members — invite someone (admin or moderator).
@@ -177,11 +213,19 @@ async fn change_role(
     Path((id, user)): Path<(Id, Id)>,
     Json(b): Json<RoleBody>,
 ) -> ApiResult<Json<MemberBody>> {
-    Ok(Json(MemberBody { member: s.set_role(&who, id, user, b.role).await? }))
+    Ok(Json(MemberBody {
+        member: s.set_role(&who, id, user, b.role).await?,
+    }))
 }
 
 /// POST /api/dms — the one DM room with this user (made if missing).
 #[utoipa::path(post, path = "/api/dms", tag = "rooms", request_body = UserRef, security(("bearer" = [])), responses((status = 200, body = RoomBody)))]
-async fn open_dm(State(s): State<AppState>, AuthUser(who): AuthUser, Json(b): Json<UserRef>) -> ApiResult<Json<RoomBody>> {
-    Ok(Json(RoomBody { room: s.open_dm(&who, b.user_id).await? }))
+async fn open_dm(
+    State(s): State<AppState>,
+    AuthUser(who): AuthUser,
+    Json(b): Json<UserRef>,
+) -> ApiResult<Json<RoomBody>> {
+    Ok(Json(RoomBody {
+        room: s.open_dm(&who, b.user_id).await?,
+    }))
 }

@@ -11,7 +11,9 @@ use crate::auth::AuthUser;
 use crate::error::{ApiResult, Json, Path, Query};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(search)).routes(routes!(get_user))
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(get_user))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -32,12 +34,24 @@ pub struct UserBody {
 
 /// GET /api/users — users whose username or name contains `query`.
 #[utoipa::path(get, path = "/api/users", tag = "users", params(UserQuery), security(("bearer" = [])), responses((status = 200, body = UsersBody)))]
-async fn search(State(s): State<AppState>, _: AuthUser, Query(q): Query<UserQuery>) -> ApiResult<Json<UsersBody>> {
-    Ok(Json(UsersBody { users: s.store.search_users(q.query.trim(), 20).await? }))
+async fn search(
+    State(s): State<AppState>,
+    _: AuthUser,
+    Query(q): Query<UserQuery>,
+) -> ApiResult<Json<UsersBody>> {
+    Ok(Json(UsersBody {
+        users: s.store.search_users(q.query.trim(), 20).await?,
+    }))
 }
 
 /// GET /api/users/{id} — one user.
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = UserBody)))]
-async fn get_user(State(s): State<AppState>, _: AuthUser, Path(id): Path<Id>) -> ApiResult<Json<UserBody>> {
-    Ok(Json(UserBody { user: s.require_user(id).await? }))
+async fn get_user(
+    State(s): State<AppState>,
+    _: AuthUser,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<UserBody>> {
+    Ok(Json(UserBody {
+        user: s.require_user(id).await?,
+    }))
 }

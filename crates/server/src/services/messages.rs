@@ -116,7 +116,9 @@ impl App {
         if m.deleted_at.is_some() {
             return Err(Error::invalid("a deleted message cannot be edited"));
         }
-        let mentioned = self.resolve_mentions(m.room_id, who.user_id, &content).await?;
+        let mentioned = self
+            .resolve_mentions(m.room_id, who.user_id, &content)
+            .await?;
         let change = self.store.edit_message(id, content, mentioned).await?;
         self.emit_room(
             m.room_id,

@@ -60,7 +60,11 @@ impl App {
             return Err(Error::invalid("a direct message has no settings"));
         }
         let patch = RoomPatch {
-            name: changes.name.as_deref().map(validate::room_name).transpose()?,
+            name: changes
+                .name
+                .as_deref()
+                .map(validate::room_name)
+                .transpose()?,
             description: changes
                 .description
                 .as_deref()
@@ -88,7 +92,11 @@ impl App {
         if added {
             self.subscribe_user(who.user_id, id);
             let user = self.require_user(who.user_id).await?;
-            self.emit_room(id, ServerEvent::RoomUserJoined, &RoomUser { room_id: id, user });
+            self.emit_room(
+                id,
+                ServerEvent::RoomUserJoined,
+                &RoomUser { room_id: id, user },
+            );
         }
         Ok((room, added))
     }
@@ -103,7 +111,11 @@ impl App {
         if self.store.remove_member(id, who.user_id).await? {
             self.unsubscribe_user(who.user_id, id);
             let user = self.require_user(who.user_id).await?;
-            self.emit_room(id, ServerEvent::RoomUserLeft, &RoomUser { room_id: id, user });
+            self.emit_room(
+                id,
+                ServerEvent::RoomUserLeft,
+                &RoomUser { room_id: id, user },
+            );
         }
         Ok(())
     }
@@ -113,7 +125,11 @@ impl App {
         let mut members = self.store.members(id).await?;
         for m in &mut members {
             m.online = self.is_online(m.user.id);
-            m.last_seen = if m.online { None } else { self.presence.last_seen(m.user.id) };
+            m.last_seen = if m.online {
+                None
+            } else {
+                self.presence.last_seen(m.user.id)
+            };
         }
         Ok(members)
     }
@@ -124,7 +140,12 @@ impl App {
         if !perms::can_invite(role) {
             return Err(Error::forbidden("only an admin or moderator can invite"));
         }
-        if self.store.room(id, who.user_id).await?.is_some_and(|r| r.is_direct) {
+        if self
+            .store
+            .room(id, who.user_id)
+            .await?
+            .is_some_and(|r| r.is_direct)
+        {
             return Err(Error::invalid("nobody can be added to a direct message"));
         }
         let user = self.require_user(target).await?;
@@ -132,7 +153,11 @@ impl App {
             return Err(Error::conflict("already a member of this room"));
         }
         self.subscribe_user(target, id);
-        self.emit_room(id, ServerEvent::RoomUserJoined, &RoomUser { room_id: id, user });
+        self.emit_room(
+            id,
+            ServerEvent::RoomUserJoined,
+            &RoomUser { room_id: id, user },
+        );
         self.member(id, target).await
     }
 
@@ -152,13 +177,23 @@ impl App {
         let user = self.require_user(target).await?;
         if self.store.remove_member(id, target).await? {
             self.unsubscribe_user(target, id);
-            self.emit_room(id, ServerEvent::RoomUserLeft, &RoomUser { room_id: id, user });
+            self.emit_room(
+                id,
+                ServerEvent::RoomUserLeft,
+                &RoomUser { room_id: id, user },
+            );
         }
         Ok(())
     }
 
     /// Change a member's role: admin only, and not one's own (a room keeps its admin).
-    pub async fn set_role(&self, who: &Session, id: Id, target: Id, new_role: Role) -> Result<Member> {
+    pub async fn set_role(
+        &self,
+        who: &Session,
+        id: Id,
+        target: Id,
+        new_role: Role,
+    ) -> Result<Member> {
         let role = self.require_member(id, who.user_id).await?;
         if !perms::can_manage_room(role) {
             return Err(Error::forbidden("only a room admin can change roles"));

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use natter_core::{Error, Id, Result, RoomEvent};
+
 use natter_store::Catchup;
 
 use crate::app::App;
@@ -20,8 +21,10 @@ pub struct Synced {
 }
 
 impl App {
-    /// Rooms the caller is not a member of are refused as a whole call
-    /// (`forbidden`), so a client never believes it is caught up when it is not.
+    /// A room the caller is not (or no longer) a member of, or that does not
+    /// exist, comes back in `reset` with no events: the client's copy of it is
+    /// stale, and reloading it tells the client why (`forbidden`/`not_found`).
+    /// One such room never blocks the catch-up of the others.
     pub async fn sync(&self, who: &Session, rooms: BTreeMap<Id, i64>) -> Result<Synced> {
         if rooms.len() > MAX_SYNC_ROOMS {
             return Err(Error::invalid(format!(
@@ -33,7 +36,10 @@ impl App {
             if last_seq < 0 {
                 return Err(Error::invalid("rooms: a lastSeq must be 0 or more"));
             }
-            self.require_member(room, who.user_id).await?;
+            if self.store.role_of(room, who.user_id).await?.is_none() {
+                out.reset.push(room);
+                continue;
+            }
             match self.store.events_after(room, last_seq, MAX_CATCHUP).await? {
                 Catchup::Events(events) => out.events.extend(events),
                 Catchup::Reset => out.reset.push(room),

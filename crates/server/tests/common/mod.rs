@@ -52,7 +52,9 @@ impl TestApp {
             secure_cookie: false,
         };
         let (router, _state) = natter_server::build(config).await.expect("build app");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(async move {
             let _ = axum::serve(
@@ -71,8 +73,16 @@ impl TestApp {
     }
 
     /// Any request; returns the status and the JSON body (Null when empty).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -114,7 +124,11 @@ impl TestApp {
     /// Creates a room as `token`; returns its id.
     pub async fn room(&self, token: &str, name: &str, private: bool) -> String {
         let (status, body) = self
-            .post("/api/rooms", token, json!({"name": name, "isPrivate": private}))
+            .post(
+                "/api/rooms",
+                token,
+                json!({"name": name, "isPrivate": private}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["room"]["id"].as_str().unwrap().to_owned()
@@ -122,7 +136,11 @@ impl TestApp {
 
     pub async fn send(&self, token: &str, room: &str, content: &str) -> Value {
         let (status, body) = self
-            .post("/api/messages", token, json!({"roomId": room, "content": content}))
+            .post(
+                "/api/messages",
+                token,
+                json!({"roomId": room, "content": content}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["message"].clone()
