@@ -101,6 +101,35 @@ pub struct ReactionsChanged {
     pub reactions: Vec<natter_core::Reaction>,
 }
 
+/// A file stored into a room (its bytes are kept by the server's file store).
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub room_id: Id,
+    pub user_id: Id,
+    /// The uploader's file name, for `Content-Disposition` (already sanitised).
+    pub name: String,
+    /// Decided from the bytes, never from the name or the request's header.
+    pub content_type: String,
+    pub size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub has_thumbnail: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub id: Id,
+    pub room_id: Id,
+    pub user_id: Id,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub has_thumbnail: bool,
+    pub created_at: OffsetDateTime,
+}
+
 /// One page of history.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -203,6 +232,10 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_read(&self, room: Id, user: Id, seq: i64) -> Result<bool>;
     /// Messages after the cursor not by `user` (deleted ones excluded), and how many of those mention them.
     async fn unread(&self, room: Id, user: Id) -> Result<UnreadCounts>;
+
+    // ---- uploads ----
+    async fn create_upload(&self, upload: NewUpload) -> Result<Upload>;
+    async fn upload(&self, id: Id) -> Result<Option<Upload>>;
 
     /// The users among `usernames` who are members of `room`, and with
     /// `everyone` all the room's members; never `author`.

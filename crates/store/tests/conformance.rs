@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use natter_core::events::payload;
 use natter_core::{Error, Id, Me, Message, MessageType, Role, Room};
-use natter_store::{Catchup, NewMessage, NewRoom, NewUser, PageAt, RoomPatch, Store};
+use natter_store::{
+    Catchup, NewMessage, NewRoom, NewUpload, NewUser, PageAt, RoomPatch, Store,
+};
 use serde_json::json;
 
 /// Generates `mod sqlite` and `mod postgres`, each with one test per name,
@@ -50,6 +52,7 @@ conformance!(
     unread_counts_skip_own_and_deleted,
     mark_read_never_moves_backwards,
     mentions_resolve_to_members,
+    uploads_round_trip,
 );
 
 type S = Arc<dyn Store>;
@@ -995,6 +998,42 @@ async fn mentions_resolve_to_members(s: S) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn uploads_round_trip(s: S) {
+    let ana = user(&s, "ana").await;
+    let r = room(&s, &ana, "files", false).await;
+    let up = s
+        .create_upload(NewUpload {
+            room_id: r.id,
+            user_id: ana.user.id,
+            name: "cat.png".into(),
+            content_type: "image/png".into(),
+            size: 1234,
+            width: Some(40),
+            height: Some(30),
+            has_thumbnail: true,
+        })
+        .await
+        .unwrap();
+    let got = s.upload(up.id).await.unwrap().unwrap();
+    assert_eq!(got, up);
+    assert_eq!((got.room_id, got.user_id, got.size), (r.id, ana.user.id, 1234));
+    assert_eq!((got.width, got.height, got.has_thumbnail), (Some(40), Some(30), true));
+    assert!(s.upload(Id(999_999)).await.unwrap().is_none());
+    let err = s
+        .create_upload(NewUpload {
+            room_id: Id(999_999),
+            user_id: ana.user.id,
+            name: "x".into(),
+            content_type: "text/plain".into(),
+            size: 1,
+            width: None,
+            height: None,
+            has_thumbnail: false,
+        })
+        .await;
+    assert!(err.is_err(), "an upload needs a real room");
 }
 
 // ---- opening stores ----

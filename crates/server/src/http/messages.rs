@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use natter_core::{Error, Id, Message};
+use natter_core::{Error, Id, Message, MessageType};
 use natter_store::PageAt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -53,6 +53,11 @@ pub struct PostMessage {
     content: String,
     reply_to_id: Option<Id>,
     client_id: Option<String>,
+    /// "text" (default), "image" or "file"; the last two need `fileUrl`.
+    #[serde(rename = "type")]
+    kind: Option<MessageType>,
+    /// The `url` of a file the sender uploaded to this room (`POST /api/upload`).
+    file_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -102,8 +107,8 @@ async fn post_message(
                 room_id: b.room_id,
                 content: b.content,
                 reply_to_id: b.reply_to_id,
-                kind: None,
-                file_url: None,
+                kind: b.kind,
+                file_url: b.file_url,
                 client_id: b.client_id,
             },
         )

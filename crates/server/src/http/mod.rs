@@ -2,6 +2,7 @@
 //! Each feature owns its routes; this file assembles them.
 
 mod auth;
+mod files;
 mod messages;
 mod ops;
 mod rooms;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(rooms::router())
         .merge(messages::router())
         .merge(users::router())
+        .merge(files::router())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     api.merge(ops::router(doc))

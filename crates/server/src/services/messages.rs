@@ -27,18 +27,16 @@ impl App {
     pub async fn send_message(&self, who: &Session, input: SendMessage) -> Result<Posted> {
         self.limits.send(who.user_id)?;
         let kind = input.kind.unwrap_or_default();
-        if kind != MessageType::Text || input.file_url.is_some() {
-            // Files must have been uploaded by the sender to this room; no
-            // upload is known to this server yet, so no fileUrl can be valid.
-            return Err(Error::invalid(
-                "fileUrl: must be a file you uploaded to this room",
-            ));
-        }
-        validate::content(&input.content, false)?;
+        validate::content(&input.content, input.file_url.is_some())?;
         if let Some(c) = &input.client_id {
             validate::client_id(c)?;
         }
         self.require_member(input.room_id, who.user_id).await?;
+        let file_url = match (&input.file_url, kind) {
+            (None, MessageType::Text) => None,
+            (None, _) => return Err(Error::invalid("fileUrl: required with type image or file")),
+            (Some(url), _) => Some(self.check_attachment(who, input.room_id, kind, url).await?),
+        };
         let mentioned = self
             .resolve_mentions(input.room_id, who.user_id, &input.content)
             .await?;
@@ -49,7 +47,7 @@ impl App {
                 user_id: who.user_id,
                 content: input.content,
                 kind,
-                file_url: None,
+                file_url,
                 reply_to_id: input.reply_to_id,
                 client_id: input.client_id,
                 mentions: mentioned,

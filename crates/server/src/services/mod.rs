@@ -2,6 +2,7 @@
 //! the checks (membership, roles, validation) and the fan-out cannot differ
 //! between the two doors.
 
+pub mod files;
 pub mod messages;
 pub mod rooms;
 pub mod sync;

@@ -12,6 +12,7 @@
 mod messages;
 mod reads;
 mod rooms;
+mod uploads;
 mod users;
 
 use async_trait::async_trait;
@@ -22,8 +23,8 @@ use sqlx::{Pool, Transaction};
 use super::{Backend, Db};
 use crate::error::db_err;
 use crate::{
-    Catchup, Change, Credentials, NewMessage, NewRoom, NewUser, Page, PageAt, Posted,
-    ReactionsChanged, RoomPatch, Store,
+    Catchup, Change, Credentials, NewMessage, NewRoom, NewUpload, NewUser, Page, PageAt, Posted,
+    ReactionsChanged, RoomPatch, Store, Upload,
 };
 
 /// A connection of this backend, for functions that run several statements.
@@ -177,5 +178,12 @@ impl Store for Backend {
         everyone: bool,
     ) -> Result<Vec<Id>> {
         reads::resolve_mentions(&self.pools, room, author, usernames, everyone).await
+    }
+
+    async fn create_upload(&self, upload: NewUpload) -> Result<Upload> {
+        uploads::create(&self.pools, upload).await
+    }
+    async fn upload(&self, id: Id) -> Result<Option<Upload>> {
+        uploads::get(&self.pools, id).await
     }
 }
