@@ -40,6 +40,7 @@ impl App {
         let mentioned = self
             .resolve_mentions(input.room_id, who.user_id, &input.content)
             .await?;
+        let order = self.room_locks.lock(input.room_id).await;
         let posted = self
             .store
             .post_message(NewMessage {
@@ -54,19 +55,25 @@ impl App {
             })
             .await?;
         if posted.created {
+            self.emit_room(
+                posted.message.room_id,
+                ServerEvent::MessageNew,
+                &MessageChange {
+                    message: posted.message.clone(),
+                    event_seq: posted.message.seq,
+                },
+            );
+        }
+        drop(order);
+        if posted.created {
             self.announce_new(&posted.message).await?;
         }
         Ok(posted)
     }
 
-    /// `message:new` to the room, `notification` to each mentioned member, and
+    /// After `message:new`: a `notification` to each mentioned member, and
     /// the sender's own counts (their cursor moved to this message).
     async fn announce_new(&self, m: &Message) -> Result<()> {
-        let change = MessageChange {
-            message: m.clone(),
-            event_seq: m.seq,
-        };
-        self.emit_room(m.room_id, ServerEvent::MessageNew, &change);
         for user in &m.mentions {
             self.emit_user(
                 *user,
@@ -117,6 +124,7 @@ impl App {
         let mentioned = self
             .resolve_mentions(m.room_id, who.user_id, &content)
             .await?;
+        let _order = self.room_locks.lock(m.room_id).await;
         let change = self.store.edit_message(id, content, mentioned).await?;
         self.emit_room(
             m.room_id,
@@ -140,6 +148,7 @@ impl App {
         if m.deleted_at.is_some() {
             return Ok(m);
         }
+        let _order = self.room_locks.lock(m.room_id).await;
         let change = self.store.delete_message(id).await?;
         self.emit_room(
             m.room_id,
@@ -160,6 +169,7 @@ impl App {
         if m.deleted_at.is_some() {
             return Err(Error::invalid("a deleted message cannot get reactions"));
         }
+        let _order = self.room_locks.lock(m.room_id).await;
         let change = self.store.toggle_reaction(id, who.user_id, emoji).await?;
         let payload = MessageReactions {
             message_id: id,

@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod messages;
+pub mod order;
 pub mod rooms;
 pub mod sync;
 
