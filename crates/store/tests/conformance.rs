@@ -9,9 +9,7 @@ use std::sync::Arc;
 
 use natter_core::events::payload;
 use natter_core::{Error, Id, Me, Message, MessageType, Role, Room};
-use natter_store::{
-    Catchup, NewMessage, NewRoom, NewUpload, NewUser, PageAt, RoomPatch, Store,
-};
+use natter_store::{Catchup, NewMessage, NewRoom, NewUpload, NewUser, PageAt, RoomPatch, Store};
 use serde_json::json;
 
 /// Generates `mod sqlite` and `mod postgres`, each with one test per name,
@@ -53,6 +51,7 @@ conformance!(
     mark_read_never_moves_backwards,
     mentions_resolve_to_members,
     uploads_round_trip,
+    joining_starts_with_history_read,
 );
 
 type S = Arc<dyn Store>;
@@ -1018,8 +1017,14 @@ async fn uploads_round_trip(s: S) {
         .unwrap();
     let got = s.upload(up.id).await.unwrap().unwrap();
     assert_eq!(got, up);
-    assert_eq!((got.room_id, got.user_id, got.size), (r.id, ana.user.id, 1234));
-    assert_eq!((got.width, got.height, got.has_thumbnail), (Some(40), Some(30), true));
+    assert_eq!(
+        (got.room_id, got.user_id, got.size),
+        (r.id, ana.user.id, 1234)
+    );
+    assert_eq!(
+        (got.width, got.height, got.has_thumbnail),
+        (Some(40), Some(30), true)
+    );
     assert!(s.upload(Id(999_999)).await.unwrap().is_none());
     let err = s
         .create_upload(NewUpload {
@@ -1034,6 +1039,27 @@ async fn uploads_round_trip(s: S) {
         })
         .await;
     assert!(err.is_err(), "an upload needs a real room");
+}
+
+async fn joining_starts_with_history_read(s: S) {
+    let ana = user(&s, "ana").await;
+    let bob = user(&s, "bob").await;
+    let r = room(&s, &ana, "busy", false).await;
+    for i in 0..5 {
+        post(&s, r.id, ana.user.id, &format!("old {i}")).await;
+    }
+    assert!(s.add_member(r.id, bob.user.id, Role::Member).await.unwrap());
+    assert_eq!(s.unread(r.id, bob.user.id).await.unwrap().unread, 0);
+    post(&s, r.id, ana.user.id, "new").await;
+    assert_eq!(s.unread(r.id, bob.user.id).await.unwrap().unread, 1);
+    let bob_m = s
+        .members(r.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.user.id == bob.user.id)
+        .unwrap();
+    assert_eq!(bob_m.last_read_seq, 5);
 }
 
 // ---- opening stores ----

@@ -33,6 +33,8 @@ export interface Member {
   online: boolean;
   lastSeen: string | null;
   joinedAt: string;
+  /** The seq this member has read up to (their read cursor). */
+  lastReadSeq: number;
 }
 
 export interface Reaction {

@@ -164,7 +164,15 @@ export function createChat(deps: ChatDeps) {
     const me = get().me;
     const presence = { ...get().presence };
     for (const m of members) presence[m.user.id] = { online: m.online, lastSeen: m.lastSeen };
-    const patch: Partial<ChatState> = { members: { ...get().members, [roomId]: members }, presence };
+    // Read cursors as the server knows them, so "Seen by" is right from the
+    // start; live `message:read` events only ever move them forward.
+    const cursors = { ...(get().readCursors[roomId] ?? {}) };
+    for (const m of members) cursors[m.user.id] = Math.max(cursors[m.user.id] ?? 0, m.lastReadSeq ?? 0);
+    const patch: Partial<ChatState> = {
+      members: { ...get().members, [roomId]: members },
+      presence,
+      readCursors: { ...get().readCursors, [roomId]: cursors },
+    };
     const room = get().rooms[roomId];
     if (room?.isDirect) {
       const peer = members.find((m) => m.user.id !== me?.id)?.user ?? members[0]?.user;
@@ -421,7 +429,14 @@ export function createChat(deps: ChatDeps) {
     onUserJoined(p) {
       const list = get().members[p.roomId];
       if (!list || list.some((m) => m.user.id === p.user.id)) return;
-      const member: Member = { user: p.user, role: 'member', online: true, lastSeen: null, joinedAt: nowIso() };
+      const member: Member = {
+        user: p.user,
+        role: 'member',
+        online: true,
+        lastSeen: null,
+        joinedAt: nowIso(),
+        lastReadSeq: get().rooms[p.roomId]?.lastSeq ?? 0,
+      };
       set({ members: { ...get().members, [p.roomId]: [...list, member] } });
     },
     onUserLeft() {

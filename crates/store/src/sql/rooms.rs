@@ -141,7 +141,10 @@ pub(super) async fn role_of(p: &Pools, room: Id, user: Id) -> Result<Option<Role
 /// Joining never resets an existing member's role or read cursor.
 pub(super) async fn add_member(c: &mut Conn, room: Id, user: Id, role: Role) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO members (room_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)
+        // A new member starts with the history read: joining a busy room does
+        // not make every old message unread.
+        "INSERT INTO members (room_id, user_id, role, joined_at, last_read_seq)
+         VALUES ($1, $2, $3, $4, COALESCE((SELECT last_seq FROM rooms WHERE id = $1), 0))
          ON CONFLICT (room_id, user_id) DO NOTHING",
     )
     .bind(room.0)
