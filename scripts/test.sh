@@ -17,13 +17,13 @@ step "rust: fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "rust: unit and integration tests (SQLite and PostgreSQL)"
-cargo nextest run --workspace --no-fail-fast
-
 step "build the natter and conformance binaries"
 cargo build -p natter-server -p natter-realtime --bins
 export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
 export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"
+
+step "rust: unit and integration tests (SQLite and PostgreSQL), bench smoke runs"
+cargo nextest run --workspace --no-fail-fast
 
 step "socket.io-client protocol tests (SQLite, then PostgreSQL)"
 (cd tests/node && { [ -d node_modules ] || npm ci --no-audit --no-fund; }
