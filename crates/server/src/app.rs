@@ -22,10 +22,16 @@ pub struct App {
     pub config: ServeArgs,
     pub store: Arc<dyn Store>,
     pub tokens: Tokens,
+    pub passwords: crate::auth::Passwords,
     pub engine: Engine,
     pub limits: RateLimits,
     pub presence: Presence,
     pub typing: crate::gateway::Typing,
+    /// Per-room ordering of live events (see `services::order`).
+    pub room_locks: crate::services::order::RoomLocks,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// This node's link to the others (cluster mode, `REDIS_URL` set).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 #[derive(Clone)]

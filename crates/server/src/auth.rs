@@ -90,28 +90,48 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// argon2id with the crate's default (OWASP) parameters, on the blocking pool.
-pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(Error::internal)
-    })
-    .await
-    .map_err(Error::internal)?
+/// Password hashing: argon2id with the crate's default (OWASP) parameters, on
+/// the blocking pool. Each hash takes ~19 MiB and a core for tens of ms, so only
+/// as many run at once as there are cores; the rest wait their turn instead of
+/// letting a burst of logins grow the process by gigabytes.
+pub struct Passwords {
+    permits: tokio::sync::Semaphore,
 }
 
-pub async fn verify_password(password: String, hash: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(Error::internal)?
+impl Default for Passwords {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Passwords {
+            permits: tokio::sync::Semaphore::new(cores),
+        }
+    }
+}
+
+impl Passwords {
+    pub async fn hash(&self, password: String) -> Result<String> {
+        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(Error::internal)
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    pub async fn verify(&self, password: String, hash: String) -> Result<bool> {
+        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
+            Ok(Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
+        })
+        .await
+        .map_err(Error::internal)?
+    }
 }
 
 /// A token from `Authorization: Bearer …`, else from the session cookie.

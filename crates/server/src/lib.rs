@@ -3,11 +3,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod presence;
 pub mod services;
 pub mod web;
@@ -38,37 +40,60 @@ pub const MAX_BODY_BYTES: usize = 1_000_000;
 /// Builds the node: store (migrated), engine, state, router.
 pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
     let url = config.store.database_url();
-    if config
-        .redis_url
-        .as_deref()
-        .is_some_and(|u| !u.trim().is_empty())
-    {
-        bail!(
-            "REDIS_URL is set, but this build of Natter has no Redis fan-out yet: \
-             run a single node (unset REDIS_URL)"
-        );
-    }
+    let redis_url = config.redis_url.clone().filter(|u| !u.trim().is_empty());
     let secret = jwt_secret(&config)?;
+    let metrics = metrics::Metrics::new();
     let store = natter_store::connect(&url)
         .await
         .with_context(|| format!("could not open the store at {}", redact(&url)))?;
+    let cluster = match &redis_url {
+        Some(redis_url) => Some(
+            cluster::Cluster::connect(
+                &cluster::ClusterOptions {
+                    prefix: cluster::prefix_for_url(redis_url),
+                    url: redis_url.clone(),
+                },
+                metrics.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let (fanout, presence): (Arc<dyn natter_realtime::Fanout>, _) = match &cluster {
+        Some(c) => (
+            cluster::fanout::RedisFanout::start(c.clone()),
+            presence::Presence::Redis(cluster::presence::RedisPresence::new(c.clone())),
+        ),
+        None => (Arc::new(NoopFanout), presence::Presence::default()),
+    };
     let engine = Engine::new(
         EngineConfig {
             cors_origin: config.frontend_url.clone(),
             ..EngineConfig::default()
         },
-        Arc::new(NoopFanout),
+        Arc::new(metrics::MeteredFanout::new(fanout, metrics.clone())),
     );
     let app = AppState(Arc::new(App {
         tokens: Tokens::new(&secret, Duration::from_secs(config.token_ttl_hours * 3600)),
         limits: limits::RateLimits::new(config.rate_limits_on()),
-        presence: presence::Presence::default(),
+        passwords: auth::Passwords::default(),
+        presence,
         typing: gateway::Typing::default(),
+        room_locks: services::order::RoomLocks::default(),
         store,
         engine: engine.clone(),
         config,
+        metrics: metrics.clone(),
+        cluster: cluster.clone(),
     }));
-    engine.namespace(NS, Gateway::new(app.clone()));
+    engine.namespace(
+        NS,
+        metrics::Metered::new(Gateway::new(app.clone()), metrics.clone()),
+    );
+    if let Some(c) = &cluster {
+        start_cluster(&app, c).await?;
+    }
+    start_store_probe(&app);
 
     let mut router = http::router()
         .with_state(app.clone())
@@ -97,6 +122,48 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
     Ok((router, app))
 }
 
+/// Wires a node into the cluster: ops from other nodes reach this engine, and
+/// presence beats (taking dead nodes' users offline).
+async fn start_cluster(app: &AppState, c: &Arc<cluster::Cluster>) -> anyhow::Result<()> {
+    let engine = app.engine.clone();
+    cluster::fanout::subscribe(c.clone(), move |op| engine.apply_remote(op))
+        .await
+        .context("could not subscribe to the fan-out channel")?;
+    if let presence::Presence::Redis(p) = &app.presence {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        p.start_heartbeat(tx);
+        // the first beat now, so this node counts as alive from the start
+        if let Err(e) = p.beat().await {
+            tracing::warn!(error = %e, "presence: first heartbeat failed");
+        }
+        let weak = Arc::downgrade(&app.0);
+        tokio::spawn(async move {
+            while let Some((user, at)) = rx.recv().await {
+                let Some(app) = weak.upgrade() else { break };
+                app.announce_offline(user, None, at).await;
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Pings the store every 5 s for `/metrics` (latency and up/down).
+fn start_store_probe(app: &AppState) {
+    let weak = Arc::downgrade(&app.0);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Some(app) = weak.upgrade() else { break };
+            let started = std::time::Instant::now();
+            let ok = tokio::time::timeout(Duration::from_secs(5), app.store.ping())
+                .await
+                .is_ok_and(|r| r.is_ok());
+            app.metrics.store_ping(started.elapsed(), ok);
+        }
+    });
+}
+
 /// Runs until SIGTERM / Ctrl-C, then closes sockets (clients reconnect) and
 /// finishes in-flight requests.
 pub async fn serve(config: ServeArgs) -> anyhow::Result<()> {
@@ -107,6 +174,7 @@ pub async fn serve(config: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {addr}"))?;
     tracing::info!("natter listening on http://{}", listener.local_addr()?);
     let engine = app.engine.clone();
+    let cluster = app.cluster.clone();
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -117,6 +185,10 @@ pub async fn serve(config: ServeArgs) -> anyhow::Result<()> {
         engine.shutdown().await;
     })
     .await?;
+    // in-flight requests and socket events have finished: leave the cluster
+    if let Some(c) = cluster {
+        c.leave().await;
+    }
     Ok(())
 }
 
@@ -147,6 +219,16 @@ fn jwt_secret(config: &ServeArgs) -> anyhow::Result<Vec<u8>> {
             bail!("JWT_SECRET must be at least 16 characters");
         }
         return Ok(s.as_bytes().to_vec());
+    }
+    if config
+        .redis_url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty())
+    {
+        bail!(
+            "JWT_SECRET is required in cluster mode (REDIS_URL is set): every node must share it; \
+             set JWT_SECRET to a long random string"
+        );
     }
     if !config.store.is_embedded() {
         bail!(
@@ -196,8 +278,8 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
 
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
+/// A database or Redis URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
         _ => url.to_owned(),

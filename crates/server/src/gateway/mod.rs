@@ -7,7 +7,7 @@ mod typing;
 
 use std::collections::BTreeMap;
 
-use natter_core::events::payload::{RoomJoined, RoomUser, UserOffline, UserOnline};
+use natter_core::events::payload::{RoomJoined, RoomUser, UserOnline};
 use natter_core::events::{ClientEvent, ServerEvent};
 use natter_core::{Error, Id, Result};
 use natter_realtime::{
@@ -62,12 +62,13 @@ impl Handler for Gateway {
             Err(e) => Err(e),
         }
         .map_err(|e| ConnectError(client_body(&e).message))?;
-        let first_socket = !self.app.is_online(user);
         socket.join(&user_channel(user));
         for room in &rooms {
             socket.join(&room_channel(*room));
         }
-        if first_socket {
+        // paired with `presence.disconnected` in `disconnect`, which the engine
+        // calls once for every socket whose `connect` succeeded
+        if self.app.presence.connected(user).await {
             let online = UserOnline {
                 user_id: user,
                 username: session.username.clone(),
@@ -100,23 +101,11 @@ impl Handler for Gateway {
 
     async fn disconnect(&self, socket: &Socket<Session>, _reason: DisconnectReason) {
         let session = socket.state();
-        if self.app.is_online(session.user_id) {
-            return;
-        }
         let at = natter_store::now();
-        self.app.presence.went_offline(session.user_id, at);
-        match self.app.store.room_ids_of(session.user_id).await {
-            Ok(rooms) => {
-                if let Some(to) = self.app.rooms_of_user_except_self(session.user_id, &rooms) {
-                    let offline = UserOffline {
-                        user_id: session.user_id,
-                        username: session.username.clone(),
-                        last_seen: at,
-                    };
-                    self.app.emit(to, ServerEvent::UserOffline, &offline);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "presence: could not list rooms"),
+        if self.app.presence.disconnected(session.user_id, at).await {
+            self.app
+                .announce_offline(session.user_id, Some(session.username.clone()), at)
+                .await;
         }
     }
 }

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::ClientIp;
 use crate::app::AppState;
-use crate::auth::{hash_password, session_cookie, verify_password, AuthUser};
+use crate::auth::{session_cookie, AuthUser};
 use crate::error::{ApiResult, Json};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -71,7 +71,7 @@ async fn register(
     let username = validate::username(&body.username)?;
     let name = validate::display_name(&body.name)?;
     validate::password(&body.password)?;
-    let password_hash = hash_password(body.password).await?;
+    let password_hash = state.passwords.hash(body.password).await?;
     let user = state
         .store
         .create_user(NewUser {
@@ -101,7 +101,7 @@ async fn login(
         Some(c) => (c.password_hash, Some(c.me)),
         None => (DUMMY_HASH.to_owned(), None),
     };
-    let ok = verify_password(body.password, hash).await?;
+    let ok = state.passwords.verify(body.password, hash).await?;
     match user {
         Some(user) if ok => with_cookie(&state, StatusCode::OK, user),
         _ => Err(wrong().into()),

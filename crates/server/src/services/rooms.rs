@@ -123,13 +123,12 @@ impl App {
     pub async fn members(&self, who: &Session, id: Id) -> Result<Vec<Member>> {
         self.visible_room(who, id).await?;
         let mut members = self.store.members(id).await?;
-        for m in &mut members {
-            m.online = self.is_online(m.user.id);
-            m.last_seen = if m.online {
-                None
-            } else {
-                self.presence.last_seen(m.user.id)
-            };
+        let ids: Vec<Id> = members.iter().map(|m| m.user.id).collect();
+        let online = self.presence.online(&ids).await;
+        let seen = self.presence.last_seen(&ids).await;
+        for ((m, online), seen) in members.iter_mut().zip(online).zip(seen) {
+            m.online = online;
+            m.last_seen = if online { None } else { seen };
         }
         Ok(members)
     }
@@ -215,7 +214,7 @@ impl App {
             .into_iter()
             .find(|m| m.user.id == user)
             .ok_or_else(|| Error::not_found("not a member of this room"))?;
-        m.online = self.is_online(user);
+        m.online = self.is_online(user).await;
         Ok(m)
     }
 
@@ -233,9 +232,13 @@ impl App {
         Ok(room)
     }
 
-    pub fn is_online(&self, user: Id) -> bool {
-        self.engine
-            .local_sockets_in(crate::app::NS, &crate::app::user_channel(user))
-            > 0
+    /// Whether any socket of `user` is connected, on any node.
+    pub async fn is_online(&self, user: Id) -> bool {
+        self.presence
+            .online(&[user])
+            .await
+            .first()
+            .copied()
+            .unwrap_or(false)
     }
 }
