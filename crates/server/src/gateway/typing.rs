@@ -38,30 +38,8 @@ impl Typing {
         let user = who.user_id;
         tokio::spawn(async move {
             tokio::time::sleep(TYPING_EXPIRY).await;
-            let expired = app
-                .typing
-                .active
-                .lock()
-                .map(|mut m| {
-                    if m.get(&(user, room)) == Some(&generation) {
-                        m.remove(&(user, room));
-                        true
-                    } else {
-                        false
-                    }
-                })
-                .unwrap_or(false);
-            if expired {
-                others(
-                    &app,
-                    user,
-                    room,
-                    ServerEvent::TypingStop,
-                    &TypingStop {
-                        user_id: user,
-                        room_id: room,
-                    },
-                );
+            if app.typing.clear(user, room, Some(generation)) {
+                announce_stop(&app, user, room);
             }
         });
     }
@@ -69,24 +47,31 @@ impl Typing {
     /// Stops an indicator: always when the client says so (`explicit`), else
     /// (a send) only if one is shown.
     pub fn stop(&self, app: &App, user: Id, room: Id, explicit: bool) {
-        let was = self
-            .active
-            .lock()
-            .map(|mut m| m.remove(&(user, room)).is_some())
-            .unwrap_or(false);
-        if was || explicit {
-            others(
-                app,
-                user,
-                room,
-                ServerEvent::TypingStop,
-                &TypingStop {
-                    user_id: user,
-                    room_id: room,
-                },
-            );
+        if self.clear(user, room, None) || explicit {
+            announce_stop(app, user, room);
         }
     }
+
+    /// Forgets (user, room) if shown — and, with `generation`, only if that
+    /// start is still the latest. Returns whether it was shown.
+    fn clear(&self, user: Id, room: Id, generation: Option<u64>) -> bool {
+        let Ok(mut m) = self.active.lock() else {
+            return false;
+        };
+        match (m.get(&(user, room)), generation) {
+            (Some(current), Some(g)) if *current != g => false,
+            (Some(_), _) => m.remove(&(user, room)).is_some(),
+            (None, _) => false,
+        }
+    }
+}
+
+fn announce_stop(app: &App, user: Id, room: Id) {
+    let stop = TypingStop {
+        user_id: user,
+        room_id: room,
+    };
+    others(app, user, room, ServerEvent::TypingStop, &stop);
 }
 
 fn others<T: serde::Serialize>(app: &App, user: Id, room: Id, event: ServerEvent, data: &T) {
