@@ -41,6 +41,12 @@ pub const MAX_BODY_BYTES: usize = 1_000_000;
 pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
     let url = config.store.database_url();
     let redis_url = config.redis_url.clone().filter(|u| !u.trim().is_empty());
+    if redis_url.is_some() && config.store.is_embedded() {
+        bail!(
+            "REDIS_URL is set (cluster mode), but DATABASE_URL is SQLite: every node of a \
+             cluster must share one PostgreSQL database (set DATABASE_URL=postgres://…)"
+        );
+    }
     let secret = jwt_secret(&config)?;
     let metrics = metrics::Metrics::new();
     let store = natter_store::connect(&url)
@@ -185,11 +191,29 @@ pub async fn serve(config: ServeArgs) -> anyhow::Result<()> {
         engine.shutdown().await;
     })
     .await?;
-    // in-flight requests and socket events have finished: leave the cluster
+    // HTTP requests have finished; let socket handlers already running (a send
+    // being stored, presence updates of the closed sockets) finish too
+    wait_for_handlers(&app).await;
     if let Some(c) = cluster {
         c.leave().await;
     }
     Ok(())
+}
+
+/// Waits (at most 10 s) until this node has no socket left and no socket
+/// handler running, seen twice in a row 100 ms apart.
+async fn wait_for_handlers(app: &AppState) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut quiet = 0;
+    while quiet < 2 && tokio::time::Instant::now() < deadline {
+        let idle =
+            app.engine.local_socket_count(NS) == 0 && app.metrics.handlers_in_flight.get() == 0;
+        quiet = if idle { quiet + 1 } else { 0 };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if quiet < 2 {
+        tracing::warn!("shutdown: socket handlers still running after 10 s");
+    }
 }
 
 async fn shutdown_signal() {

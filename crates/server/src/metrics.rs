@@ -43,6 +43,8 @@ pub struct Metrics {
     pub fanout_received: IntCounter,
     pub fanout_dropped: IntCounterVec,
     pub presence_nodes_reaped: IntCounter,
+    /// Socket event and disconnect handlers running now (shutdown waits for 0).
+    pub handlers_in_flight: IntGauge,
 }
 
 impl Metrics {
@@ -106,6 +108,10 @@ impl Metrics {
                 "natter_presence_nodes_reaped_total",
                 "Dead nodes (expired heartbeat) whose users this node took offline",
             ),
+            handlers_in_flight: gauge(
+                "natter_handlers_in_flight",
+                "Socket event and disconnect handlers running now",
+            ),
             registry,
         };
         m.register_all();
@@ -128,6 +134,7 @@ impl Metrics {
             Box::new(self.fanout_received.clone()),
             Box::new(self.fanout_dropped.clone()),
             Box::new(self.presence_nodes_reaped.clone()),
+            Box::new(self.handlers_in_flight.clone()),
         ];
         for c in collectors {
             if let Err(e) = self.registry.register(c) {
@@ -211,6 +218,7 @@ impl<H: Handler> Handler for Metered<H> {
         let label = event_label(&event.name);
         self.metrics.events_in.with_label_values(&[label]).inc();
         let started = Instant::now();
+        let _running = InFlight::new(&self.metrics.handlers_in_flight);
         self.inner.event(socket, event, ack).await;
         let took = started.elapsed().as_secs_f64();
         self.metrics
@@ -226,7 +234,24 @@ impl<H: Handler> Handler for Metered<H> {
     }
 
     async fn disconnect(&self, socket: &Socket<Self::State>, reason: DisconnectReason) {
+        let _running = InFlight::new(&self.metrics.handlers_in_flight);
         self.inner.disconnect(socket, reason).await;
+    }
+}
+
+/// Counts a running handler for as long as it lives (also if it panics).
+struct InFlight<'a>(&'a IntGauge);
+
+impl<'a> InFlight<'a> {
+    fn new(g: &'a IntGauge) -> Self {
+        g.inc();
+        InFlight(g)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 
