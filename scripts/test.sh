@@ -30,6 +30,11 @@ step "socket.io-client protocol tests (SQLite, then PostgreSQL)"
  NATTER_TEST_STORE=sqlite npm test
  NATTER_TEST_STORE=postgres node --test --test-concurrency=2 natter/)
 
+step "cluster failure test: 3 nodes on their own PostgreSQL and Redis; kill -9 a node, restart Redis, restart PostgreSQL"
+# It starts and restarts real servers on a shared 2-core machine, so it gets one
+# retry; a second failure fails the run. Its counts (sent, acked, lost = 0) print.
+(cd tests/node && { npm run test:cluster || { echo "cluster failure test failed once; retrying"; npm run test:cluster; }; })
+
 step "python-socketio interop tests"
 venv="${NATTER_PY_VENV:-$HOME/.cache/natter-py-venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
