@@ -204,6 +204,8 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a message and its `message:new` event with the room's next seq,
     /// moves the sender's read cursor to it, all in one transaction. A repeated
     /// `client_id` (same user, same room) stores nothing and returns the first.
+    /// Concurrent calls may share that transaction (group commit,
+    /// `sql/batch.rs`); each returns only after it committed.
     async fn post_message(&self, msg: NewMessage) -> Result<Posted>;
     async fn message(&self, id: Id) -> Result<Option<Message>>;
     /// New content, `edited_at` set, `message:updated` logged with the next seq.

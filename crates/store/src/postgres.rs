@@ -25,9 +25,15 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// Connections per node.
 const CONNECTIONS: u32 = 16;
 
+/// Group-commit writers per node (each holds one of the connections while it
+/// commits a batch; rooms are spread over them by id).
+const WRITERS: usize = 4;
+
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pools: sql::Pools,
+    /// `post_message` goes through group commit (`sql/batch.rs`).
+    posts: sql::GroupWriter,
 }
 
 impl PgStore {
@@ -45,11 +51,17 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| Error::internal(format!("postgres migrations: {e}")))?;
-        Ok(PgStore {
-            pools: sql::Pools {
-                read: pool.clone(),
-                write: pool,
-            },
-        })
+        let pools = sql::Pools {
+            read: pool.clone(),
+            write: pool,
+        };
+        let posts = sql::GroupWriter::start(&pools, WRITERS);
+        Ok(PgStore { pools, posts })
     }
+}
+
+/// A fresh database of this backend, for the unit tests of `sql/`.
+#[cfg(all(test, feature = "testing"))]
+async fn test_db() -> crate::testing::TestDb {
+    crate::testing::TestDb::postgres().await
 }

@@ -30,6 +30,8 @@ const READERS: u32 = 4;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pools: sql::Pools,
+    /// `post_message` goes through group commit (`sql/batch.rs`).
+    posts: sql::GroupWriter,
 }
 
 impl SqliteStore {
@@ -57,12 +59,10 @@ impl SqliteStore {
                 .await
                 .map_err(db_err)?;
             migrate(&pool).await?;
-            return Ok(SqliteStore {
-                pools: sql::Pools {
-                    read: pool.clone(),
-                    write: pool,
-                },
-            });
+            return Ok(SqliteStore::with(sql::Pools {
+                read: pool.clone(),
+                write: pool,
+            }));
         }
         if let Some(dir) = options
             .get_filename()
@@ -86,9 +86,14 @@ impl SqliteStore {
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .map_err(db_err)?;
-        Ok(SqliteStore {
-            pools: sql::Pools { read, write },
-        })
+        Ok(SqliteStore::with(sql::Pools { read, write }))
+    }
+
+    /// One group-commit writer: SQLite has one writer at a time anyway, and
+    /// it shares the single write connection with every other write.
+    fn with(pools: sql::Pools) -> Self {
+        let posts = sql::GroupWriter::start(&pools, 1);
+        SqliteStore { pools, posts }
     }
 }
 
@@ -97,4 +102,10 @@ async fn migrate(pool: &sqlx::SqlitePool) -> Result<()> {
         .run(pool)
         .await
         .map_err(|e| Error::internal(format!("sqlite migrations: {e}")))
+}
+
+/// A fresh database of this backend, for the unit tests of `sql/`.
+#[cfg(all(test, feature = "testing"))]
+async fn test_db() -> crate::testing::TestDb {
+    crate::testing::TestDb::sqlite().await
 }

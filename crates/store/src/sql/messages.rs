@@ -156,39 +156,219 @@ async fn by_client_id(c: &mut Conn, msg: &NewMessage, client_id: &str) -> Result
     }
 }
 
+/// The earlier message of a repeated `client_id`, read from a reader so a
+/// replay is answered without queueing for the writer.
+pub(super) async fn replay(p: &Pools, msg: &NewMessage) -> Result<Option<Posted>> {
+    let Some(cid) = &msg.client_id else {
+        return Ok(None);
+    };
+    let found = by_client_id(&mut *p.read().await?, msg, cid).await?;
+    Ok(found.map(|message| Posted {
+        message,
+        created: false,
+    }))
+}
+
+/// Stores one message (no group writer): the replay check, then a batch of one.
 pub(super) async fn post(p: &Pools, msg: NewMessage) -> Result<Posted> {
-    // A replay is answered from a reader without queueing for the writer.
-    if let Some(cid) = &msg.client_id {
-        if let Some(message) = by_client_id(&mut *p.read().await?, &msg, cid).await? {
-            return Ok(Posted {
-                message,
-                created: false,
-            });
+    if let Some(posted) = replay(p, &msg).await? {
+        return Ok(posted);
+    }
+    let mut results = post_batch(p, std::slice::from_ref(&msg)).await;
+    results
+        .pop()
+        .unwrap_or_else(|| Err(Error::internal("a batch of one gave no result")))
+}
+
+/// Stores `msgs` in ONE transaction with one commit (group commit) and
+/// answers each in order, only once the commit is durable.
+///
+/// Messages are stored in room order (stable: each room keeps the order of
+/// arrival), so on PostgreSQL the room locks are taken in one order. A
+/// message that is refused before anything of it is written (an unknown
+/// room, a bad `replyToId`) fails alone. A message that must be undone after
+/// something of it was written (a replay of a `client_id` stored meanwhile,
+/// possibly earlier in this very batch; any database error) makes the
+/// transaction roll back and the batch run again with one SAVEPOINT per
+/// message, so that only it is undone. If the transaction itself fails
+/// (begin, a savepoint, the commit) every message of the batch fails:
+/// nothing of it is acknowledged.
+pub(super) async fn post_batch(p: &Pools, msgs: &[NewMessage]) -> Vec<Result<Posted>> {
+    let mut order: Vec<usize> = (0..msgs.len()).collect();
+    order.sort_by_key(|&i| msgs[i].room_id.0);
+    let mut tried = try_batch(p, msgs, &order, Mode::Optimistic).await;
+    if matches!(tried, Ok(None)) {
+        tried = try_batch(p, msgs, &order, Mode::Savepoints).await;
+    }
+    match tried {
+        Ok(Some(results)) => results,
+        Ok(None) => msgs
+            .iter()
+            .map(|_| {
+                Err(Error::internal(
+                    "group commit: a savepoint batch asked for a retry",
+                ))
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, messages = msgs.len(), "a group commit failed");
+            msgs.iter()
+                .map(|_| Err(Error::internal(format!("group commit failed: {e}"))))
+                .collect()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// No savepoints: gives up (`Ok(None)`) at the first message to undo.
+    Optimistic,
+    /// One savepoint per message (of a batch of more than one).
+    Savepoints,
+}
+
+/// `Ok(None)`: rolled back, run again with savepoints.
+async fn try_batch(
+    p: &Pools,
+    msgs: &[NewMessage],
+    order: &[usize],
+    mode: Mode,
+) -> Result<Option<Vec<Result<Posted>>>> {
+    let mut results: Vec<Option<Result<Posted>>> = msgs.iter().map(|_| None).collect();
+    let mut tx = p.begin().await?;
+    let savepoints = mode == Mode::Savepoints && msgs.len() > 1;
+    let mut stored = false;
+    for &i in order {
+        if savepoints {
+            savepoint(&mut tx, "SAVEPOINT post").await?;
+        }
+        let result = match insert_one(&mut tx, &msgs[i]).await {
+            Outcome::Stored(posted) => Ok(posted),
+            Outcome::Refused(e) => Err(e),
+            Outcome::Undo(result) if savepoints => {
+                savepoint(&mut tx, "ROLLBACK TO SAVEPOINT post").await?;
+                result
+            }
+            Outcome::Undo(result) if msgs.len() == 1 => {
+                // Alone: the transaction is the unit.
+                tx.rollback().await.map_err(db_err)?;
+                return Ok(Some(vec![result]));
+            }
+            Outcome::Undo(_) => {
+                tx.rollback().await.map_err(db_err)?;
+                return Ok(None);
+            }
+        };
+        if savepoints {
+            savepoint(&mut tx, "RELEASE SAVEPOINT post").await?;
+        }
+        stored |= matches!(result, Ok(Posted { created: true, .. }));
+        results[i] = Some(result);
+    }
+    if stored {
+        tx.commit().await.map_err(db_err)?;
+    } else {
+        // Everything refused: nothing to make durable.
+        tx.rollback().await.map_err(db_err)?;
+    }
+    Ok(Some(
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(Error::internal("a message of the batch was skipped")))
+            })
+            .collect(),
+    ))
+}
+
+async fn savepoint(c: &mut Conn, sql: &'static str) -> Result<()> {
+    sqlx::query(sql).execute(&mut *c).await.map_err(db_err)?;
+    Ok(())
+}
+
+/// What storing one message inside a transaction did.
+enum Outcome {
+    Stored(Posted),
+    /// Refused before anything was written: nothing to undo.
+    Refused(Error),
+    /// Some of it was written and must be undone; then this is the answer
+    /// (a replay: the earlier message; or the error).
+    Undo(Result<Posted>),
+}
+
+/// One message inside the caller's transaction.
+async fn insert_one(c: &mut Conn, msg: &NewMessage) -> Outcome {
+    // Checked before the seq is taken, so a bad one writes nothing. Messages
+    // are never removed (a delete leaves a tombstone in place), so what is
+    // checked here still holds at the insert.
+    if let Some(reply) = msg.reply_to_id {
+        match reply_ok(c, msg, reply).await {
+            Ok(None) => {}
+            Ok(Some(refused)) => return Outcome::Refused(refused),
+            Err(e) => return Outcome::Undo(Err(e)),
         }
     }
     let at = now();
-    let mut tx = p.begin().await?;
-    let seq = next_seq(&mut tx, msg.room_id.0, Some(micros(at))).await?;
-    // Checked again under the room's lock: a concurrent replay may have won.
+    let seq = match next_seq(c, msg.room_id.0, Some(micros(at))).await {
+        Ok(seq) => seq,
+        // The UPDATE matched no row: nothing was written.
+        Err(e @ Error::NotFound(_)) => return Outcome::Refused(e),
+        Err(e) => return Outcome::Undo(Err(e)),
+    };
+    // Checked under the room's lock: a concurrent replay may have won (or an
+    // earlier message of the same batch).
     if let Some(cid) = &msg.client_id {
-        if let Some(message) = by_client_id(&mut tx, &msg, cid).await? {
-            tx.rollback().await.map_err(db_err)?;
-            return Ok(Posted {
-                message,
-                created: false,
-            });
+        match by_client_id(c, msg, cid).await {
+            Ok(None) => {}
+            Ok(Some(message)) => {
+                return Outcome::Undo(Ok(Posted {
+                    message,
+                    created: false,
+                }))
+            }
+            Err(e) => return Outcome::Undo(Err(e)),
         }
     }
-    if let Some(reply) = msg.reply_to_id {
-        let of: Option<(i64,)> = sqlx::query_as("SELECT room_id FROM messages WHERE id = $1")
-            .bind(reply.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if of != Some((msg.room_id.0,)) {
-            return Err(Error::invalid("replyToId is not a message of this room"));
-        }
+    match store_new(c, msg, seq, at).await {
+        Ok(message) => Outcome::Stored(Posted {
+            message,
+            created: true,
+        }),
+        Err(e) => Outcome::Undo(Err(e)),
     }
+}
+
+/// `None` if `reply` is a message of the message's room; otherwise the
+/// refusal: `not_found` for an unknown room (as when the seq is taken),
+/// else `invalid`.
+async fn reply_ok(c: &mut Conn, msg: &NewMessage, reply: Id) -> Result<Option<Error>> {
+    let of: Option<(i64,)> = sqlx::query_as("SELECT room_id FROM messages WHERE id = $1")
+        .bind(reply.0)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db_err)?;
+    if of == Some((msg.room_id.0,)) {
+        return Ok(None);
+    }
+    let room: Option<(i64,)> = sqlx::query_as("SELECT id FROM rooms WHERE id = $1")
+        .bind(msg.room_id.0)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(db_err)?;
+    Ok(Some(match room {
+        None => Error::not_found("room not found"),
+        Some(_) => Error::invalid("replyToId is not a message of this room"),
+    }))
+}
+
+/// Writes a new message with its seq: the row, its mentions, the sender's
+/// cursor and its `message:new` event.
+async fn store_new(
+    c: &mut Conn,
+    msg: &NewMessage,
+    seq: i64,
+    at: time::OffsetDateTime,
+) -> Result<Message> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO messages (room_id, user_id, seq, content, kind, file_url, reply_to_id, client_id,
                                created_at, updated_at)
@@ -204,24 +384,44 @@ pub(super) async fn post(p: &Pools, msg: NewMessage) -> Result<Posted> {
     .bind(msg.reply_to_id.map(|r| r.0))
     .bind(&msg.client_id)
     .bind(at)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *c)
     .await
     .map_err(db_err)?;
-    insert_mentions(&mut tx, id, msg.room_id.0, seq, &msg.mentions).await?;
-    reads::mark_read(&mut tx, msg.room_id, msg.user_id, seq).await?;
-    let message = get_existing(&mut tx, Id(id)).await?;
+    insert_mentions(c, id, msg.room_id.0, seq, &msg.mentions).await?;
+    reads::mark_read(c, msg.room_id, msg.user_id, seq).await?;
+    let message = get_new(c, id, &msg.mentions).await?;
     log(
-        &mut tx,
+        c,
         msg.room_id,
         seq,
         LoggedEvent::message(ServerEvent::MessageNew, &message, seq)?,
     )
     .await?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(Posted {
-        message,
-        created: true,
-    })
+    Ok(message)
+}
+
+/// A message just inserted, read back with one query: it has no reactions
+/// yet, and its mentions are the ones just inserted (sorted, deduplicated,
+/// as `hydrate` would read them).
+async fn get_new(c: &mut Conn, id: i64, mentions: &[Id]) -> Result<Message> {
+    let rows: Vec<MessageRow> = sqlx::query_as(concat!(message_select!(), " WHERE m.id = $1"))
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db_err)?;
+    let mut users = mentions.to_vec();
+    users.sort();
+    users.dedup();
+    let mentions = users
+        .into_iter()
+        .map(|u| MentionRow {
+            message_id: id,
+            user_id: u.0,
+        })
+        .collect();
+    assemble(rows, Vec::new(), mentions)?
+        .pop()
+        .ok_or_else(|| Error::internal("a message just stored is missing"))
 }
 
 /// A message about to change, with the change's event seq taken.

@@ -9,6 +9,7 @@
 //! `sqlx::Database` bounds on every function. What truly differs (pools,
 //! pragmas, migrations) lives in the backend modules.
 
+mod batch;
 mod messages;
 mod reads;
 mod rooms;
@@ -19,6 +20,8 @@ use async_trait::async_trait;
 use natter_core::{Id, Me, Member, Message, Result, Role, Room, UnreadCounts, User};
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
+
+pub(crate) use batch::GroupWriter;
 
 use super::{Backend, Db};
 use crate::error::db_err;
@@ -131,7 +134,7 @@ impl Store for Backend {
     }
 
     async fn post_message(&self, msg: NewMessage) -> Result<Posted> {
-        messages::post(&self.pools, msg).await
+        self.posts.post(&self.pools, msg).await
     }
     async fn message(&self, id: Id) -> Result<Option<Message>> {
         let mut c = self.pools.read().await?;
