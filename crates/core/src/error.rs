@@ -31,6 +31,11 @@ pub enum Error {
     /// 500: anything unexpected. The detail is logged, never sent to a client.
     #[error("internal error: {0}")]
     Internal(String),
+    /// 500 (code `internal`): a dependency (the database) cannot be reached
+    /// right now. Unlike `Internal`, its message is shown: the client should
+    /// retry (with the same `clientId`), and an operator should look.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// The stable, machine-readable code of an error: the same on REST and sockets.
@@ -110,7 +115,7 @@ impl Error {
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::TooLarge(_) => ErrorCode::TooLarge,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
-            Error::Internal(_) => ErrorCode::Internal,
+            Error::Internal(_) | Error::Unavailable(_) => ErrorCode::Internal,
         }
     }
 
@@ -142,6 +147,13 @@ mod tests {
     }
 
     #[test]
+    fn unavailable_says_so() {
+        let body = Error::Unavailable("the database is unreachable; retry shortly".into()).body();
+        assert_eq!(body.code, ErrorCode::Internal);
+        assert_eq!(body.message, "the database is unreachable; retry shortly");
+    }
+
+    #[test]
     fn codes_and_statuses_are_the_contract() {
         let pairs = [
             (Error::invalid("x"), "invalid", 400),
@@ -158,6 +170,7 @@ mod tests {
                 429,
             ),
             (Error::internal("x"), "internal", 500),
+            (Error::Unavailable("x".into()), "internal", 500),
         ];
         for (err, code, status) in pairs {
             assert_eq!(err.code().as_str(), code);

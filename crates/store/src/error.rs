@@ -9,8 +9,17 @@ use natter_core::Error;
 /// is one of the user's unique fields (both backends put the field name in
 /// the index name, and SQLite only tells us that name in the message text).
 /// A foreign key violation means an id that does not exist: `not_found`.
+/// A database that cannot be reached (no connection within the pool's
+/// timeout, a broken socket) is `Unavailable`: a clear, retryable error.
 /// Everything else is `internal`, with the detail kept for the log.
 pub(crate) fn db_err(err: sqlx::Error) -> Error {
+    if matches!(
+        err,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+    ) {
+        tracing::warn!(error = %err, "database unreachable");
+        return Error::Unavailable("the database is unreachable; retry shortly".into());
+    }
     if let sqlx::Error::Database(db) = &err {
         let what = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
         if db.is_unique_violation() {

@@ -43,7 +43,9 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(CONNECTIONS)
-            .acquire_timeout(Duration::from_secs(30))
+            // Fail a request fast (a clear `Unavailable`) while the database
+            // is down, rather than holding it for half a minute.
+            .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await
             .map_err(db_err)?;

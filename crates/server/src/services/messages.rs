@@ -4,7 +4,9 @@ use natter_core::events::payload::{
     MessageChange, MessageDeleted, MessageReactions, MessageRead, Notification, NotificationKind,
 };
 use natter_core::events::ServerEvent;
-use natter_core::{mentions, perms, validate, Error, Id, Message, MessageType, Result};
+use natter_core::{
+    mentions, perms, validate, Error, Id, Message, MessageType, Result, UnreadCounts,
+};
 use natter_store::{NewMessage, Posted};
 
 use crate::app::App;
@@ -55,25 +57,35 @@ impl App {
             })
             .await?;
         if posted.created {
+            let m = &posted.message;
             self.emit_room(
-                posted.message.room_id,
+                m.room_id,
                 ServerEvent::MessageNew,
                 &MessageChange {
-                    message: posted.message.clone(),
-                    event_seq: posted.message.seq,
+                    message: m.clone(),
+                    event_seq: m.seq,
                 },
             );
+            // Sending moved the sender's cursor to this message, the room's
+            // newest at commit: their counts are zero, no query needed. Sent
+            // under the room's lock, so it reaches their sockets before any
+            // later message:new of the room.
+            let counts = UnreadCounts {
+                room_id: m.room_id,
+                unread: 0,
+                mentions: 0,
+            };
+            self.emit_user(m.user_id, ServerEvent::UnreadUpdate, &counts);
         }
         drop(order);
         if posted.created {
-            self.announce_new(&posted.message).await?;
+            self.announce_new(&posted.message);
         }
         Ok(posted)
     }
 
-    /// After `message:new`: a `notification` to each mentioned member, and
-    /// the sender's own counts (their cursor moved to this message).
-    async fn announce_new(&self, m: &Message) -> Result<()> {
+    /// After `message:new`: a `notification` to each mentioned member.
+    fn announce_new(&self, m: &Message) {
         for user in &m.mentions {
             self.emit_user(
                 *user,
@@ -85,9 +97,6 @@ impl App {
                 },
             );
         }
-        let counts = self.store.unread(m.room_id, m.user_id).await?;
-        self.emit_user(m.user_id, ServerEvent::UnreadUpdate, &counts);
-        Ok(())
     }
 
     async fn resolve_mentions(&self, room: Id, author: Id, text: &str) -> Result<Vec<Id>> {
