@@ -87,12 +87,16 @@ describe('messages over Socket.IO', () => {
     const clientId = `rest-${rand(10)}`;
     const content = `over rest ${rand()}`;
     const live = waitFor(sb, 'message:new', (m) => m.content === content);
+    // The sender's own socket gets it too; wait for both before listening for
+    // (absent) duplicates, so the original cannot be mistaken for one.
+    const own = waitFor(sa, 'message:new', (m) => m.content === content);
     const r = await n.api('POST', '/api/messages', { token: alice.token, body: { roomId: room.id, content, clientId } });
     assert.equal(r.status, 201);
     assert.equal(r.body.message.content, content);
     const m = await live;
     assert.equal(m.id, r.body.message.id);
     assert.equal(m.eventSeq, m.seq);
+    assert.equal((await own).id, r.body.message.id);
     const quiet = expectNone([sa, sb], 'message:new', (x) => x.content === content, 800);
     const again = await n.api('POST', '/api/messages', { token: alice.token, body: { roomId: room.id, content, clientId } });
     assert.equal(again.status, 200, 'a clientId replay answers 200');
