@@ -45,7 +45,7 @@ impl PgStore {
             .max_connections(CONNECTIONS)
             // Fail a request fast (a clear `Unavailable`) while the database
             // is down, rather than holding it for half a minute.
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(2))
             .connect(url)
             .await
             .map_err(db_err)?;

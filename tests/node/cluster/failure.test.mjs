@@ -268,7 +268,7 @@ class Client {
 
 // ----------------------------------------------------------------------------
 
-const sendStats = { sent: 0, acked: 0, failedAttempts: 0, failureCodes: new Map(), retried: 0 };
+const sendStats = { sent: 0, acked: 0, failedAttempts: 0, failureCodes: new Map(), failureMessages: new Set(), retried: 0 };
 const acked = new Map(); // clientId → { id, seq, roomId, node, at }
 
 /** Sends one message, retrying with the same clientId until it is acknowledged. */
@@ -292,6 +292,7 @@ async function sendUntilAcked(client, roomId, content, deadline) {
       const code = res?.error?.code ?? 'none';
       sendStats.failureCodes.set(code, (sendStats.failureCodes.get(code) ?? 0) + 1);
       assert.ok(res?.error?.message, 'a failed send says why');
+      sendStats.failureMessages.add(res.error.message);
     } catch {
       sendStats.failedAttempts += 1; // timeout or disconnected: unknown outcome, retry
     }
@@ -422,6 +423,10 @@ test('3 nodes survive losing a node, Redis and PostgreSQL; every view equals the
   pgCtl('start');
   log(`restarted PostgreSQL (readyz while down: ${pgDownReady}; sends failed meanwhile: ${sendStats.failedAttempts - failedBefore})`);
   assert.equal(pgDownReady, 503, '/readyz fails while PostgreSQL is down');
+  assert.ok(
+    [...sendStats.failureMessages].some((m) => m.includes('database is unreachable')),
+    `sends fail with a clear error while PostgreSQL is down (got: ${JSON.stringify([...sendStats.failureMessages])})`,
+  );
   await waitFor(async () => (await readyz(nodes[0])) === 200 && (await readyz(nodes[1])) === 200, 30_000, 'nodes ready again after PostgreSQL');
   await sleep(6_000);
 
