@@ -234,7 +234,13 @@ impl Api {
             .await?;
         let joins: Vec<(String, usize)> = rooms
             .iter()
-            .flat_map(|r| r.members.iter().skip(1).map(move |m| (r.id.clone(), *m)))
+            .flat_map(|r| {
+                r.members
+                    .get(1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(move |m| (r.id.clone(), *m))
+            })
             .collect();
         stream::iter(joins)
             .map(|(room, m)| {
