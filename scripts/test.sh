@@ -33,6 +33,9 @@ step "socket.io-client protocol tests (SQLite, then PostgreSQL)"
 step "cluster failure test: 3 nodes on their own PostgreSQL and Redis; kill -9 a node, restart Redis, restart PostgreSQL"
 # It starts and restarts real servers on a shared 2-core machine, so it gets one
 # retry; a second failure fails the run. Its counts (sent, acked, lost = 0) print.
+if [ -z "${NATTER_PG_BIN:-}" ] && [ -d /etc/postgresql ]; then
+  export NATTER_PG_BIN="/usr/lib/postgresql/$(ls /etc/postgresql | sort -V | tail -n1)/bin"
+fi
 (cd tests/node && { npm run test:cluster || { echo "cluster failure test failed once; retrying"; npm run test:cluster; }; })
 
 step "python-socketio interop tests"
