@@ -235,6 +235,22 @@ describe('Natter in the browser', { concurrency: false }, () => {
     assert.equal(new Set(seqs).size, seqs.length);
   });
 
+  test('leaving a room, after confirming, takes it off the sidebar for good', async () => {
+    await roomItem(A.page, 'history').click();
+    await A.page.getByRole('button', { name: 'Leave room' }).click();
+    const confirm = A.page.getByRole('dialog', { name: 'Leave #history?' });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await roomItem(A.page, 'history').count(), 1, 'cancel keeps the room');
+    await A.page.getByRole('button', { name: 'Leave room' }).click();
+    await confirm.getByRole('button', { name: 'Leave' }).click();
+    await roomItem(A.page, 'history').waitFor({ state: 'detached', timeout: T });
+    const { rooms } = await api(server.base, 'GET', '/rooms', undefined, await loginToken(ANA));
+    assert.ok(!rooms.some((r) => r.name === 'history'), 'the server agrees: no longer a member');
+    await A.page.reload();
+    await nav(A.page).waitFor({ timeout: T });
+    assert.equal(await roomItem(A.page, 'history').count(), 0, 'still gone after a reload');
+  });
+
   test('nothing was fetched from another origin and no page error happened', async () => {
     for (const c of contexts) {
       assert.deepEqual(c.problems.outside, []);

@@ -29,6 +29,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
   const [editing, setEditing] = useState<ChatMessage | null>(null);
   const [deleting, setDeleting] = useState<ChatMessage | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [leaving, setLeaving] = useState(false);
   const title = roomTitle(room, peers);
   const canModerate = room.role === 'admin' || room.role === 'moderator';
 
@@ -77,6 +78,11 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
                 <Icon name="settings" />
               </button>
             )}
+            {!room.isDirect && room.role && (
+              <button type="button" className="icon-button" aria-label="Leave room" title="Leave room" onClick={() => setLeaving(true)}>
+                <Icon name="logout" />
+              </button>
+            )}
           </div>
         </header>
         {error && (
@@ -114,6 +120,27 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
         />
       </div>
       {membersOpen && !room.isDirect && <MemberList room={room} onClose={onToggleMembers} />}
+      {leaving && (
+        <ConfirmDialog
+          title={`Leave #${room.name}?`}
+          confirmLabel="Leave"
+          danger
+          onCancel={() => setLeaving(false)}
+          onConfirm={async () => {
+            setLeaving(false);
+            try {
+              await chat.leaveRoom(room.id);
+            } catch (e) {
+              setError(`Could not leave: ${e instanceof Error ? e.message : 'something went wrong'}`);
+            }
+          }}
+        >
+          <p>
+            You will stop getting its messages.
+            {room.isPrivate ? ' It is private: to come back, someone has to invite you.' : ' You can join it again from the room browser.'}
+          </p>
+        </ConfirmDialog>
+      )}
       {deleting && (
         <ConfirmDialog
           title="Delete message?"
