@@ -50,12 +50,25 @@ impl App {
         Ok(room)
     }
 
+    /// A room the caller is a member of, with their role, in one lookup:
+    /// `not_found` if there is no such room, `forbidden` if not a member.
+    async fn my_room(&self, who: &Session, id: Id) -> Result<(Room, Role)> {
+        let room = self
+            .store
+            .room(id, who.user_id)
+            .await?
+            .ok_or_else(|| Error::not_found("room not found"))?;
+        let role = room
+            .role
+            .ok_or_else(|| Error::forbidden("you are not a member of this room"))?;
+        Ok((room, role))
+    }
+
     pub async fn update_room(&self, who: &Session, id: Id, changes: RoomChanges) -> Result<Room> {
-        let role = self.require_member(id, who.user_id).await?;
+        let (room, role) = self.my_room(who, id).await?;
         if !perms::can_manage_room(role) {
             return Err(Error::forbidden("only a room admin can change it"));
         }
-        let room = self.visible_room(who, id).await?;
         if room.is_direct {
             return Err(Error::invalid("a direct message has no settings"));
         }
@@ -103,8 +116,7 @@ impl App {
 
     /// Give up membership (REST `leave`); the user's sockets stop hearing it.
     pub async fn leave_room(&self, who: &Session, id: Id) -> Result<()> {
-        self.require_member(id, who.user_id).await?;
-        let room = self.visible_room(who, id).await?;
+        let (room, _) = self.my_room(who, id).await?;
         if room.is_direct {
             return Err(Error::invalid("you cannot leave a direct message"));
         }
