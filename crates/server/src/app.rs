@@ -32,6 +32,10 @@ pub struct App {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// This node's link to the others (cluster mode, `REDIS_URL` set).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Revocable sessions: the cache of checked sessions, socket expiries.
+    pub sessions: crate::sessions::SessionCache,
+    /// `NATTER_TRUSTED_PROXIES`.
+    pub trusted: crate::proxy::TrustedProxies,
 }
 
 #[derive(Clone)]

@@ -82,6 +82,21 @@ pub struct ServeArgs {
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "NATTER_SECURE_COOKIE", default_value_t = false)]
     pub secure_cookie: bool,
+    #[command(flatten)]
+    pub security: SecurityArgs,
+}
+
+/// Hardening settings (docs/SECURITY.md). All default to off / empty.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SecurityArgs {
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` / `X-Forwarded-Proto`
+    /// / `X-Forwarded-Host` are believed: comma-separated addresses or CIDRs,
+    /// e.g. `127.0.0.1,10.0.0.0/8`. Unset: the TCP peer is the client.
+    #[arg(long, env = "NATTER_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// When set, `/metrics` needs `Authorization: Bearer <this token>`.
+    #[arg(long, env = "NATTER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl ServeArgs {

@@ -275,6 +275,8 @@ fn message(row: MessageRow, reactions: Vec<Reaction>, mentions: Vec<Id>) -> Resu
 pub(crate) struct LoggedEvent {
     pub event: ServerEvent,
     pub data: Value,
+    /// The message the event is about (found again when it is edited or deleted).
+    pub message_id: Id,
 }
 
 fn to_value(v: impl serde::Serialize) -> Result<Value> {
@@ -288,7 +290,11 @@ impl LoggedEvent {
             message: message.clone(),
             event_seq,
         })?;
-        Ok(LoggedEvent { event, data })
+        Ok(LoggedEvent {
+            event,
+            data,
+            message_id: message.id,
+        })
     }
 
     pub fn deleted(message: &Message, event_seq: i64) -> Result<Self> {
@@ -300,6 +306,7 @@ impl LoggedEvent {
         Ok(LoggedEvent {
             event: ServerEvent::MessageDeleted,
             data,
+            message_id: message.id,
         })
     }
 
@@ -318,6 +325,7 @@ impl LoggedEvent {
         Ok(LoggedEvent {
             event: ServerEvent::MessageReactions,
             data,
+            message_id,
         })
     }
 }

@@ -802,7 +802,7 @@ struct Shared {
 }
 
 /// Request headers worth keeping for `connect` (auth, origin checks, logging).
-const KEPT_HEADERS: [&str; 7] = [
+const KEPT_HEADERS: [&str; 12] = [
     "cookie",
     "authorization",
     "origin",
@@ -810,6 +810,12 @@ const KEPT_HEADERS: [&str; 7] = [
     "x-forwarded-for",
     "x-real-ip",
     "accept-language",
+    // for cross-site checks of cookie-authenticated handshakes
+    "host",
+    "sec-fetch-site",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "forwarded",
 ];
 
 impl EioHandler for Sio {

@@ -39,6 +39,8 @@ impl App {
         name: &str,
         bytes: Vec<u8>,
     ) -> Result<Upload> {
+        self.limits
+            .user(crate::limits::Action::Upload, who.user_id)?;
         self.require_member(room, who.user_id).await?;
         if bytes.is_empty() {
             return Err(Error::invalid("file: empty"));

@@ -32,6 +32,11 @@ pub enum Backend {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Like `start`, with the configuration changed by `tweak` first.
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await,
@@ -50,7 +55,10 @@ impl TestApp {
             token_ttl_hours: 1,
             rate_limits: "off".into(),
             secure_cookie: false,
+            security: Default::default(),
         };
+        let mut config = config;
+        tweak(&mut config);
         let (router, _state) = natter_server::build(config).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -12,7 +12,9 @@
 mod batch;
 mod messages;
 mod reads;
+mod redact;
 mod rooms;
+mod sessions;
 mod uploads;
 mod users;
 
@@ -29,6 +31,7 @@ use crate::{
     Catchup, Change, Credentials, NewMessage, NewRoom, NewUpload, NewUser, Page, PageAt, Posted,
     ReactionsChanged, RoomPatch, Store, Upload,
 };
+use crate::{NewSession, StoredSession};
 
 /// A connection of this backend, for functions that run several statements.
 type Conn = <Db as sqlx::Database>::Connection;
@@ -188,5 +191,36 @@ impl Store for Backend {
     }
     async fn upload(&self, id: Id) -> Result<Option<Upload>> {
         uploads::get(&self.pools, id).await
+    }
+
+    // ---- sessions (issue 14) ----
+    async fn create_session(&self, session: NewSession) -> Result<()> {
+        sessions::create(&self.pools, session).await
+    }
+    async fn session(&self, id: &str) -> Result<Option<StoredSession>> {
+        sessions::get(&self.pools, id).await
+    }
+    async fn revoke_session(&self, id: &str) -> Result<bool> {
+        sessions::revoke(&self.pools, id).await
+    }
+    async fn revoke_sessions_of(&self, user: Id, keep: Option<&str>) -> Result<Vec<String>> {
+        sessions::revoke_of_user(&self.pools, user, keep).await
+    }
+    async fn change_password(
+        &self,
+        user: Id,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>> {
+        sessions::change_password(&self.pools, user, password_hash, keep).await
+    }
+    async fn password_hash(&self, user: Id) -> Result<Option<String>> {
+        sessions::password_hash(&self.pools, user).await
+    }
+    async fn prune_sessions(&self, now_unix: i64) -> Result<u64> {
+        sessions::prune(&self.pools, now_unix).await
+    }
+    async fn dm_exists(&self, a: Id, b: Id) -> Result<bool> {
+        sessions::dm_exists(&self.pools, a, b).await
     }
 }
