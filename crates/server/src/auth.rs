@@ -78,6 +78,11 @@ impl Tokens {
         v.leeway = 0;
         let data = decode::<Claims>(token, &self.decoding, &v)
             .map_err(|_| Error::Unauthenticated("Invalid token".into()))?;
+        // Expired from its `exp` second on, as the socket sweeper sees it
+        // (jsonwebtoken still accepts the `exp` second itself).
+        if data.claims.exp <= unix_now() {
+            return Err(Error::Unauthenticated("Invalid token".into()));
+        }
         let user_id = data
             .claims
             .user_id
