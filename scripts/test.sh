@@ -44,6 +44,10 @@ venv="${NATTER_PY_VENV:-$HOME/.cache/natter-py-venv}"
 "$venv/bin/pip" install -q -r tests/python/requirements.txt
 "$venv/bin/python" -m pytest -q tests/python
 
+step "schemathesis against /api/openapi.json with a real token (no 5xx, every error in the envelope)"
+"$venv/bin/pip" install -q -r tests/schemathesis/requirements.txt
+SCHEMATHESIS="$venv/bin/schemathesis" tests/schemathesis/run.sh
+
 step "browser end-to-end tests (Chromium)"
 (cd web && npm run e2e)
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod envelope;
 pub mod error;
 pub mod gateway;
 pub mod http;
@@ -116,6 +117,7 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
             app.clone(),
             origin::guard,
         ))
+        .layer(axum::middleware::from_fn(envelope::wrap_errors))
         .with_state(app.clone())
         .merge(engine.router())
         .fallback(web::static_handler)

@@ -421,6 +421,21 @@ async fn errors_are_always_the_envelope(backend: Backend) {
             StatusCode::BAD_REQUEST,
             "invalid",
         ),
+        // rejections no handler wraps are put in the envelope too (envelope.rs)
+        (
+            Method::POST,
+            "/api/upload".into(),
+            Some(("multipart/form-data; boundary=xyz", "not multipart".into())),
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        ),
+        (
+            Method::POST,
+            "/api/upload".into(),
+            Some(("multipart/form-data", "no boundary".into())),
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        ),
     ];
     for (method, path, body, want, code) in cases {
         let (status, got, headers) = raw(
