@@ -291,7 +291,6 @@ export function Composer({ room, title, replyTo, editing, onCancelReply, onStart
             aria-label={editing ? 'Edit message' : `Message ${title}`}
             aria-autocomplete="list"
             aria-controls={showSuggestions ? listId : undefined}
-            aria-expanded={showSuggestions}
             aria-activedescendant={showSuggestions ? `${listId}-${Math.min(active, suggestions.length - 1)}` : undefined}
             aria-invalid={over || undefined}
             onChange={onChange}

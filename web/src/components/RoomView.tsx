@@ -66,11 +66,12 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
                 className={membersOpen ? 'button button-ghost active' : 'button button-ghost'}
                 onClick={onToggleMembers}
                 aria-pressed={membersOpen}
-                aria-label={`Members (${memberCount})`}
                 title="Show members"
               >
                 <Icon name="users" size={16} />
+                {/* the visible count is the start of the accessible name ("2 members") */}
                 <span>{memberCount || ''}</span>
+                <span className="visually-hidden">{memberCount === 1 ? ' member' : ' members'}</span>
               </button>
             )}
             {!room.isDirect && room.role === 'admin' && (
