@@ -144,6 +144,7 @@ export function ChatApp() {
         onCreate={() => setDialog('create')}
         onNewDm={() => setDialog('dm')}
         onCloseDrawer={() => setDrawerOpen(false)}
+        drawerOpen={drawerOpen}
       />
       <div className="drawer-scrim" onClick={() => setDrawerOpen(false)} aria-hidden="true" />
       <main className="main" aria-label="Conversation">

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import type { Member, Room } from '../api/types';
 import { memberPresence } from '../lib/presence';
 import { lastSeenText } from '../lib/time';
+import { useDrawer } from '../lib/useDrawer';
 import { useChat, useConnectionState } from '../state';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
@@ -18,6 +19,8 @@ export function MemberList({ room, onClose }: Props) {
   const presence = useChat((s) => s.presence);
   const me = useChat((s) => s.me);
   const connection = useConnectionState();
+  // below 1100 px the panel is a drawer over the conversation
+  const panel = useDrawer(true, onClose, '(max-width: 1099px)');
   const [online, offline] = useMemo(() => {
     const list = [...(members ?? [])].sort(
       (a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || (a.user.name || a.user.username).localeCompare(b.user.name || b.user.username),
@@ -46,7 +49,9 @@ export function MemberList({ room, onClose }: Props) {
   };
 
   return (
-    <aside className="members" aria-label="Members">
+    <>
+    <div className="members-scrim" onClick={onClose} aria-hidden="true" />
+    <aside className="members" aria-label="Members" ref={panel}>
       <header className="members-header">
         <h2>Members</h2>
         <button type="button" className="icon-button" aria-label="Hide members" onClick={onClose}>
@@ -68,5 +73,6 @@ export function MemberList({ room, onClose }: Props) {
         </div>
       )}
     </aside>
+    </>
   );
 }

@@ -1,5 +1,6 @@
 import type { Room } from '../api/types';
 import { useChat, useSession } from '../state';
+import { useDrawer } from '../lib/useDrawer';
 import { logout } from '../state/session';
 import { Avatar } from './Avatar';
 import { ConnectionIndicator } from './ConnectionIndicator';
@@ -14,16 +15,19 @@ interface Props {
   onCreate: () => void;
   onNewDm: () => void;
   onCloseDrawer: () => void;
+  /** Shown as a drawer (phones). */
+  drawerOpen: boolean;
 }
 
-export function Sidebar({ rooms, onOpen, onBrowse, onCreate, onNewDm, onCloseDrawer }: Props) {
+export function Sidebar({ rooms, onOpen, onBrowse, onCreate, onNewDm, onCloseDrawer, drawerOpen }: Props) {
+  const panel = useDrawer(drawerOpen, onCloseDrawer, '(max-width: 760px)');
   const me = useSession((s) => s.user)!;
   const activeRoomId = useChat((s) => s.activeRoomId);
   const channels = rooms.filter((r) => !r.isDirect);
   const dms = rooms.filter((r) => r.isDirect);
 
   return (
-    <nav className="sidebar" aria-label="Rooms and direct messages">
+    <nav className="sidebar" aria-label="Rooms and direct messages" ref={panel}>
       <div className="sidebar-top">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true" />
