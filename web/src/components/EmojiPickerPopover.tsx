@@ -22,6 +22,7 @@ export function EmojiPickerPopover({ anchor, onPick, onClose, quick = true }: Pr
   // Focus moves into the picker (its first quick reaction) and back to what opened it.
   useEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    // (with quick reactions the first of them; the picker's search is one Tab away)
     const t = setTimeout(() => ref.current?.querySelector<HTMLElement>('button, input')?.focus(), 0);
     return () => {
       clearTimeout(t);
@@ -70,7 +71,7 @@ export function EmojiPickerPopover({ anchor, onPick, onClose, quick = true }: Pr
         </div>
       )}
       <Suspense fallback={<div className="emoji-loading">Loading emoji…</div>}>
-        <Picker theme={theme} width={width} height={height} onPick={onPick} />
+        <Picker theme={theme} width={width} height={height} onPick={onPick} autoFocus={!quick} />
       </Suspense>
     </div>,
     document.body,
