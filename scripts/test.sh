@@ -198,8 +198,8 @@ ensure_tools() {
   CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
   if [ ! -x "$CHROMIUM" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "installing Debian's chromium"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      echo "installing Debian's chromium (and an emoji font for the screenshots)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
     else
       cannot "no Chromium at $CHROMIUM: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH"
     fi

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { io } from 'socket.io-client';
-import { api, launchBrowser, newContext, startServer } from './harness.mjs';
+import path from 'node:path';
+import { api, ensureScreenshotDir, launchBrowser, newContext, startServer } from './harness.mjs';
 
 const T = 15_000;
 const PASSWORD = 'correct-horse-9';
@@ -71,6 +72,9 @@ async function axe(page, label) {
   const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const moderate = result.filter((v) => !bad.includes(v) && !KNOWN_MODERATE.has(v.id));
   const show = (vs) => vs.map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.join('\n    ')}`).join('\n');
+  // every checked screen is also a screenshot (docs/screenshots takes its pick)
+  const file = label.replace(/[()]/g, '').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+  await page.screenshot({ path: path.join(ensureScreenshotDir(), `a11y-${file}.png`) });
   assert.equal(bad.length, 0, `${label}: serious/critical accessibility violations:\n${show(bad)}`);
   assert.equal(moderate.length, 0, `${label}: moderate violations not listed in web/README.md:\n${show(moderate)}`);
 }
