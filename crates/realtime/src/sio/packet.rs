@@ -70,6 +70,17 @@ pub const MAX_ATTACHMENTS: usize = 64;
 
 /// Decodes a text packet (the Engine.IO message after its `4`).
 pub fn decode(s: &str) -> Result<Packet, ParseError> {
+    match decode_lenient(s)? {
+        (p, false) => Ok(p),
+        (_, true) => Err(ParseError::Json),
+    }
+}
+
+/// Like [`decode`], but JSON whose only fault is a lone UTF-16 surrogate escape
+/// (`"\ud83d"`: what a client that cut an emoji in half sends) is decoded with
+/// U+FFFD in its place; the flag tells it was. The caller then refuses that one
+/// packet instead of the whole connection.
+pub fn decode_lenient(s: &str) -> Result<(Packet, bool), ParseError> {
     let b = s.as_bytes();
     let kind = Kind::from_byte(*b.first().ok_or(ParseError::Empty)?).ok_or(ParseError::Kind)?;
     let mut i = 1;
@@ -111,10 +122,18 @@ pub fn decode(s: &str) -> Result<Packet, ParseError> {
         None
     };
     let rest = &s[i..];
+    let mut replaced = false;
     let data = if rest.is_empty() {
         None
     } else {
-        Some(serde_json::from_str::<Value>(rest).map_err(|_| ParseError::Json)?)
+        match serde_json::from_str::<Value>(rest) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let fixed = replace_lone_surrogates(rest).ok_or(ParseError::Json)?;
+                replaced = true;
+                Some(serde_json::from_str::<Value>(&fixed).map_err(|_| ParseError::Json)?)
+            }
+        }
     };
     let valid = match kind {
         Kind::Connect => data.as_ref().is_none_or(Value::is_object),
@@ -129,12 +148,63 @@ pub fn decode(s: &str) -> Result<Packet, ParseError> {
     if !valid {
         return Err(ParseError::Payload);
     }
-    Ok(Packet {
-        kind,
-        nsp,
-        id,
-        attachments,
-        data,
+    Ok((
+        Packet {
+            kind,
+            nsp,
+            id,
+            attachments,
+            data,
+        },
+        replaced,
+    ))
+}
+
+/// The JSON text with every `\uXXXX` escape of an unpaired UTF-16 surrogate
+/// replaced by `\ufffd`; `None` when it has none. Outside strings JSON has no
+/// backslash, so escapes are recognised without tracking strings.
+fn replace_lone_surrogates(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        if b.get(at) != Some(&b'\\') || b.get(at + 1) != Some(&b'u') {
+            return None;
+        }
+        let h = b.get(at + 2..at + 6)?;
+        if !h.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+    };
+    let high = |u: u16| (0xD800..0xDC00).contains(&u);
+    let low = |u: u16| (0xDC00..0xE000).contains(&u);
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(u) = unit(i) else {
+            i += 2; // any other escape (`\\`, `\"`, `\n`…), or not one at all
+            continue;
+        };
+        if high(u) && unit(i + 6).is_some_and(low) {
+            i += 12; // a proper pair
+            continue;
+        }
+        if !high(u) && !low(u) {
+            i += 6;
+            continue;
+        }
+        let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
+        o.push_str(&s[copied..i]);
+        o.push_str("\\ufffd");
+        i += 6;
+        copied = i;
+    }
+    out.map(|mut o| {
+        o.push_str(&s[copied..]);
+        o
     })
 }
 
@@ -313,6 +383,31 @@ mod tests {
         assert_eq!(decode("52[\"m\"]"), Err(ParseError::Attachments));
         assert_eq!(decode("5-[\"m\"]"), Err(ParseError::Attachments));
         assert_eq!(decode("5999-[\"m\"]"), Err(ParseError::Attachments));
+    }
+
+    #[test]
+    fn lone_surrogates_decode_leniently() {
+        let s = r#"2["m",{"t":"a\ud83d","ok":"\ud83d\ude00","esc":"\\ud83d","lo":"\ude00x"}]"#;
+        assert_eq!(decode(s), Err(ParseError::Json));
+        let (p, replaced) = decode_lenient(s).unwrap_or_else(|e| panic!("{e}"));
+        assert!(replaced);
+        assert_eq!(
+            p.data,
+            Some(
+                json!(["m", {"t": "a\u{fffd}", "ok": "\u{1f600}", "esc": "\\ud83d", "lo": "\u{fffd}x"}])
+            )
+        );
+        // a proper pair alone is no fault; other broken JSON stays broken
+        assert_eq!(
+            decode_lenient(r#"2["m","\ud83d\ude00"]"#).map(|r| r.1),
+            Ok(false)
+        );
+        assert_eq!(decode_lenient(r#"2["m","\ud83d"#), Err(ParseError::Json));
+        assert_eq!(decode_lenient(r#"2["m","\ud83d\"]"#), Err(ParseError::Json));
+        assert_eq!(
+            decode_lenient(r#"2["m","\uD83D\u"]"#),
+            Err(ParseError::Json)
+        );
     }
 
     #[test]
