@@ -37,4 +37,35 @@ describe('engine limits over Socket.IO', () => {
     assert.deepEqual(messages.map((m) => m.content), ['whole: 😀'], 'nothing of the refused sends was stored');
     s.close();
   });
+
+  test('a sync answer past the byte budget: big rooms come back in reset, never a disconnect', { timeout: 180_000 }, async () => {
+    const alice = await n.register('alice');
+    const big = await n.createRoom(alice, { name: `big-${rand(4)}` });
+    const small = await n.createRoom(alice, { name: `small-${rand(4)}` });
+    const s = await n.connect(alice);
+    // 300 messages of 4,000 emoji (16 KB as JSON each): 4.8 MB, over the 4 MiB a
+    // client may have queued, in fewer changes than the 500 that reset a room
+    const content = '😀'.repeat(4_000);
+    for (let i = 0; i < 300; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, () => ackOk(s, 'message:send', { roomId: big.id, content }, 60_000)));
+    }
+    const smallSent = [];
+    for (let i = 0; i < 3; i++) smallSent.push((await ackOk(s, 'message:send', { roomId: small.id, content: `small ${i}` })).message);
+    const sid = s.id;
+    let dropped = false;
+    s.on('disconnect', () => { dropped = true; });
+    const r = await ackOk(s, 'sync', { rooms: { [big.id]: 0, [small.id]: 0 } }, 60_000);
+    assert.deepEqual(r.reset, [big.id], 'the room past the budget is reset');
+    const got = r.events.filter((e) => e.roomId === small.id && e.event === 'message:new');
+    assert.deepEqual(got.map((e) => e.data.id), smallSent.map((m) => m.id), 'the small room comes in full');
+    assert.equal(r.events.filter((e) => e.roomId === big.id).length, 0);
+    // still the same connection, and it works
+    assert.equal(dropped, false);
+    assert.equal(s.id, sid);
+    await ackOk(s, 'message:send', { roomId: small.id, content: 'after' });
+    // what a reset tells the client to do: reload the newest page, over REST
+    const { messages } = await n.ok('GET', `/api/messages?roomId=${big.id}`, { token: alice.token });
+    assert.ok(messages.length > 0 && messages.every((m) => m.content === content));
+    s.close();
+  });
 });
