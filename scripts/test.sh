@@ -23,7 +23,8 @@ export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
 export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"
 
 step "rust: unit and integration tests (SQLite and PostgreSQL), bench smoke runs"
-cargo nextest run --workspace --no-fail-fast
+# the fuzz targets (crates/realtime/tests/fuzz.rs) run 10 s each
+NATTER_FUZZ_SECS="${NATTER_FUZZ_SECS:-10}" cargo nextest run --workspace --no-fail-fast
 
 step "socket.io-client protocol tests (SQLite, then PostgreSQL)"
 (cd tests/node && { [ -d node_modules ] || npm ci --no-audit --no-fund; }

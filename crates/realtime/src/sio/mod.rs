@@ -842,31 +842,13 @@ pub(crate) struct ConnData {
     st: Mutex<ConnSio>,
 }
 
-#[derive(Default)]
 struct ConnSio {
     sockets: Vec<SocketRef>,
-    /// A binary packet waiting for its attachments.
-    partial: Option<Partial>,
+    /// Binary packets waiting for their attachments.
+    reassembler: packet::Reassembler,
 }
 
-/// A binary packet waiting for its attachments.
-struct Partial {
-    packet: packet::Packet,
-    /// Its JSON held a lone surrogate: refused once complete.
-    invalid: bool,
-    binary: Vec<Bytes>,
-    /// Bytes so far (text and attachments): at most `max_payload`.
-    bytes: usize,
-}
-
-/// Why an inbound message ends the connection.
-#[derive(Debug, thiserror::Error)]
-enum Inbound {
-    #[error(transparent)]
-    Parse(#[from] packet::ParseError),
-    #[error("binary packet larger than maxPayload")]
-    TooBig,
-}
+use packet::AssembleError as Inbound;
 
 impl ConnData {
     fn socket(&self, nsp: &str) -> Option<SocketRef> {
@@ -922,7 +904,10 @@ impl EioHandler for Sio {
         ConnData {
             headers: kept,
             remote,
-            st: Mutex::new(ConnSio::default()),
+            st: Mutex::new(ConnSio {
+                sockets: Vec::new(),
+                reassembler: packet::Reassembler::new(self.shared.config.max_payload),
+            }),
         }
     }
 
@@ -954,7 +939,7 @@ impl EioHandler for Sio {
     fn on_close(&self, conn: &Arc<EConn>, reason: CloseReason) {
         let sockets = {
             let mut st = lock(&conn.data().st);
-            st.partial = None;
+            st.reassembler.reset();
             std::mem::take(&mut st.sockets)
         };
         for s in sockets {
@@ -966,50 +951,16 @@ impl EioHandler for Sio {
 impl Sio {
     fn message(&self, conn: &Arc<EConn>, msg: Message) -> Result<(), Inbound> {
         let data = conn.data();
-        match msg {
+        let done = match msg {
             Message::Text(_) => {
                 let text = msg.text().ok_or(packet::ParseError::Empty)?;
-                if lock(&data.st).partial.is_some() {
-                    return Err(packet::ParseError::Attachments.into());
-                }
-                let (p, invalid) = packet::decode_lenient(text)?;
-                if p.attachments > 0 {
-                    let n = p.attachments;
-                    lock(&data.st).partial = Some(Partial {
-                        packet: p,
-                        invalid,
-                        binary: Vec::with_capacity(n),
-                        bytes: text.len(),
-                    });
-                    Ok(())
-                } else {
-                    self.dispatch(conn, p, Vec::new(), invalid)
-                }
+                lock(&data.st).reassembler.text(text)?
             }
-            Message::Binary(b) => {
-                let done = {
-                    let mut st = lock(&data.st);
-                    let Some(part) = st.partial.as_mut() else {
-                        return Err(packet::ParseError::Attachments.into());
-                    };
-                    // the whole packet, not each message, is held to maxPayload
-                    part.bytes = part.bytes.saturating_add(b.len());
-                    if part.bytes > self.shared.config.max_payload {
-                        st.partial = None;
-                        return Err(Inbound::TooBig);
-                    }
-                    part.binary.push(b);
-                    if part.binary.len() == part.packet.attachments {
-                        st.partial.take()
-                    } else {
-                        None
-                    }
-                };
-                match done {
-                    Some(part) => self.dispatch(conn, part.packet, part.binary, part.invalid),
-                    None => Ok(()),
-                }
-            }
+            Message::Binary(b) => lock(&data.st).reassembler.binary(b)?,
+        };
+        match done {
+            Some(c) => self.dispatch(conn, c.packet, c.binary, c.invalid),
+            None => Ok(()),
         }
     }
 

@@ -208,6 +208,91 @@ fn replace_lone_surrogates(s: &str) -> Option<String> {
     })
 }
 
+/// A packet with all its attachments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Complete {
+    pub packet: Packet,
+    pub binary: Vec<Bytes>,
+    /// Its JSON held a lone surrogate (see [`decode_lenient`]).
+    pub invalid: bool,
+}
+
+/// Why an inbound message ends the connection.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AssembleError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("binary packet larger than maxPayload")]
+    TooBig,
+}
+
+/// Reassembles binary packets: a text packet announcing `n` attachments, then
+/// `n` binary messages. The whole packet (text and attachments) is held to
+/// `max_bytes`; a text packet while attachments are awaited, or a binary
+/// message nobody announced, is a protocol error.
+#[derive(Debug)]
+pub struct Reassembler {
+    max_bytes: usize,
+    partial: Option<(Complete, usize)>,
+}
+
+impl Reassembler {
+    pub fn new(max_bytes: usize) -> Self {
+        Reassembler {
+            max_bytes,
+            partial: None,
+        }
+    }
+
+    /// A text message (after the Engine.IO `4`); `Some` when a packet is complete.
+    pub fn text(&mut self, s: &str) -> Result<Option<Complete>, AssembleError> {
+        if self.partial.is_some() {
+            return Err(ParseError::Attachments.into());
+        }
+        let (packet, invalid) = decode_lenient(s)?;
+        let complete = Complete {
+            binary: Vec::with_capacity(packet.attachments),
+            packet,
+            invalid,
+        };
+        if complete.packet.attachments == 0 {
+            return Ok(Some(complete));
+        }
+        if s.len() > self.max_bytes {
+            return Err(AssembleError::TooBig);
+        }
+        self.partial = Some((complete, s.len()));
+        Ok(None)
+    }
+
+    /// A binary message: the next attachment of the pending packet.
+    pub fn binary(&mut self, b: Bytes) -> Result<Option<Complete>, AssembleError> {
+        let Some((part, bytes)) = self.partial.as_mut() else {
+            return Err(ParseError::Attachments.into());
+        };
+        *bytes = bytes.saturating_add(b.len());
+        if *bytes > self.max_bytes {
+            self.partial = None;
+            return Err(AssembleError::TooBig);
+        }
+        part.binary.push(b);
+        if part.binary.len() < part.packet.attachments {
+            return Ok(None);
+        }
+        Ok(self.partial.take().map(|(c, _)| c))
+    }
+
+    /// Whether a packet awaits attachments.
+    pub fn pending(&self) -> bool {
+        self.partial.is_some()
+    }
+
+    /// Forgets a pending packet.
+    pub fn reset(&mut self) {
+        self.partial = None;
+    }
+}
+
 /// The start of an outbound packet: Engine.IO `4`, type, attachments, namespace, id.
 fn head(kind: Kind, nsp: &str, attachments: usize, id: Option<u64>, extra: usize) -> BytesMut {
     let mut b = BytesMut::with_capacity(8 + nsp.len() + extra);
