@@ -227,3 +227,59 @@ async fn connection(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn ipv6_addresses_count_per_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(
+            peer_key(ip("2001:db8:1:2::1")),
+            peer_key(ip("2001:db8:1:2:ffff::9"))
+        );
+        assert_ne!(
+            peer_key(ip("2001:db8:1:2::1")),
+            peer_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(peer_key(ip("::ffff:192.0.2.7")), peer_key(ip("192.0.2.7")));
+        assert_ne!(peer_key(ip("192.0.2.7")), peer_key(ip("192.0.2.8")));
+        assert!(is_loopback(ip("127.0.0.9")));
+        assert!(is_loopback(ip("::1")));
+        assert!(is_loopback(ip("::ffff:127.0.0.1")));
+        assert!(!is_loopback(ip("192.0.2.7")));
+    }
+
+    #[test]
+    fn slots_are_given_back_on_drop() {
+        let slots = Arc::new(Slots {
+            limits: Limits {
+                max_connections: 3,
+                max_per_ip: 2,
+                exempt_loopback: true,
+                ..Limits::default()
+            },
+            counts: Mutex::default(),
+        });
+        let a = slots.take(ip("2001:db8::1"));
+        let b = slots.take(ip("2001:db8::2"));
+        assert!(a.is_some() && b.is_some());
+        assert!(
+            slots.take(ip("2001:db8::3")).is_none(),
+            "same /64: per-address cap"
+        );
+        let c = slots.take(ip("127.0.0.1"));
+        assert!(c.is_some(), "loopback is not capped per address");
+        assert!(slots.take(ip("192.0.2.1")).is_none(), "total cap");
+        drop(a);
+        assert!(slots.take(ip("2001:db8::4")).is_some());
+        drop((b, c));
+        let counts = slots.lock();
+        assert_eq!(counts.total, 0);
+        assert!(counts.per_peer.is_empty());
+    }
+}
