@@ -23,7 +23,7 @@ export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
 export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"
 
 step "rust: unit and integration tests (SQLite and PostgreSQL), bench smoke runs"
-# the fuzz targets (crates/realtime/tests/fuzz.rs) run 10 s each
+# the five fuzz targets (crates/realtime/tests/fuzz.rs) run 10 s each
 NATTER_FUZZ_SECS="${NATTER_FUZZ_SECS:-10}" cargo nextest run --workspace --no-fail-fast
 
 step "socket.io-client protocol tests (SQLite, then PostgreSQL)"
