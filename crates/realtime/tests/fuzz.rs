@@ -515,7 +515,7 @@ async fn fuzz_the_engine_over_a_real_socket() {
             String::from_utf8_lossy(&input),
             input.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
-        if runs % 50 == 0 || Instant::now() >= until {
+        if runs.is_multiple_of(50) || Instant::now() >= until {
             // still serving: a fresh client connects and gets its ack
             let mut c = ws_open(addr).await;
             let _ = c
