@@ -225,7 +225,9 @@ setup "build the natter and conformance binaries" cargo build -p natter-server -
 export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
 export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"
 
-suite "rust: unit and integration tests (SQLite and PostgreSQL), bench smoke runs" nextest \
+# the five fuzz targets (crates/realtime/tests/fuzz.rs) run 10 s each
+export NATTER_FUZZ_SECS="${NATTER_FUZZ_SECS:-10}"
+suite "rust: unit and integration tests (SQLite and PostgreSQL), fuzzing, bench smoke runs" nextest \
   cargo nextest run --workspace --no-fail-fast
 
 # Independent suites, each with its own servers and databases, side by side.

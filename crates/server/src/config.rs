@@ -82,6 +82,47 @@ pub struct ServeArgs {
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     #[arg(long, env = "NATTER_SECURE_COOKIE", default_value_t = false)]
     pub secure_cookie: bool,
+    /// HTTP connection limits (slowloris, connection floods).
+    #[command(flatten)]
+    pub conn_limits: ConnLimitArgs,
+}
+
+/// HTTP connection limits; see `listener::Limits` and docs/SECURITY.md.
+#[derive(Args, Clone, Debug)]
+pub struct ConnLimitArgs {
+    /// Seconds a client has to send a request's headers, and that an idle
+    /// keep-alive connection stays open (0 = no limit).
+    #[arg(long, env = "NATTER_HTTP_HEADER_TIMEOUT_SECS", default_value_t = 20)]
+    pub http_header_timeout_secs: u64,
+    /// Open HTTP/websocket connections in total (0 = no cap).
+    #[arg(long, env = "NATTER_MAX_CONNECTIONS", default_value_t = 100_000)]
+    pub max_connections: usize,
+    /// Open connections per client address, IPv6 per /64 (0 = no cap). Loopback
+    /// peers (a local reverse proxy, the benchmarks) are not capped per address.
+    #[arg(long, env = "NATTER_MAX_CONNECTIONS_PER_IP", default_value_t = 5_000)]
+    pub max_connections_per_ip: usize,
+}
+
+impl Default for ConnLimitArgs {
+    fn default() -> Self {
+        ConnLimitArgs {
+            http_header_timeout_secs: 20,
+            max_connections: 100_000,
+            max_connections_per_ip: 5_000,
+        }
+    }
+}
+
+impl ConnLimitArgs {
+    pub fn limits(&self) -> crate::listener::Limits {
+        crate::listener::Limits {
+            header_timeout: (self.http_header_timeout_secs > 0)
+                .then(|| std::time::Duration::from_secs(self.http_header_timeout_secs)),
+            max_connections: self.max_connections,
+            max_per_ip: self.max_connections_per_ip,
+            exempt_loopback: true,
+        }
+    }
 }
 
 impl ServeArgs {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod limits;
+pub mod listener;
 pub mod metrics;
 pub mod presence;
 pub mod services;
@@ -181,11 +182,8 @@ pub async fn serve(config: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("natter listening on http://{}", listener.local_addr()?);
     let engine = app.engine.clone();
     let cluster = app.cluster.clone();
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let limits = app.config.conn_limits.limits();
+    listener::serve(listener, router, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: closing sockets, finishing requests");
         engine.shutdown().await;

@@ -237,6 +237,16 @@ impl<H: Handler> Handler for Metered<H> {
         let _running = InFlight::new(&self.metrics.handlers_in_flight);
         self.inner.disconnect(socket, reason).await;
     }
+
+    async fn invalid_event(
+        &self,
+        socket: &Socket<Self::State>,
+        name: String,
+        ack: Option<AckSender>,
+    ) {
+        self.metrics.events_in.with_label_values(&["invalid"]).inc();
+        self.inner.invalid_event(socket, name, ack).await;
+    }
 }
 
 /// Counts a running handler for as long as it lives (also if it panics).
