@@ -50,6 +50,7 @@ impl TestApp {
             token_ttl_hours: 1,
             rate_limits: "off".into(),
             secure_cookie: false,
+            push: Default::default(),
         };
         let (router, _state) = natter_server::build(config).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
