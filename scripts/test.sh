@@ -30,6 +30,11 @@ step "socket.io-client protocol tests (SQLite, then PostgreSQL)"
  NATTER_TEST_STORE=sqlite npm test
  NATTER_TEST_STORE=postgres node --test --test-concurrency=2 natter/)
 
+step "web push end to end: a loopback push service verifies VAPID (jose) and decrypts (http_ece) (SQLite, then PostgreSQL)"
+(cd tests/node && { { [ -d node_modules/http_ece ] && [ -d node_modules/jose ]; } || npm ci --no-audit --no-fund; }
+ NATTER_TEST_STORE=sqlite node --test --test-concurrency=1 push/
+ NATTER_TEST_STORE=postgres node --test --test-concurrency=1 push/)
+
 step "cluster failure test: 3 nodes on their own PostgreSQL and Redis; kill -9 a node, restart Redis, restart PostgreSQL"
 # It starts and restarts real servers on a shared 2-core machine, so it gets one
 # retry; a second failure fails the run. Its counts (sent, acked, lost = 0) print.

@@ -53,6 +53,8 @@ pub struct PushMetrics {
     pub pruned: IntCounter,
     pub dropped: IntCounter,
     pub retries: IntCounter,
+    /// Messages taken off the queue and worked out (whom they notify).
+    pub messages: IntCounter,
 }
 
 impl PushMetrics {
@@ -78,6 +80,10 @@ impl PushMetrics {
             retries: c(
                 "natter_push_retries_total",
                 "Push attempts retried after a 429, a 5xx or a network error",
+            ),
+            messages: c(
+                "natter_push_messages_total",
+                "Stored messages whose pushes were worked out (levels, focus, subscriptions)",
             ),
         }
     }
@@ -123,6 +129,7 @@ impl Push {
                 sender: sender.clone(),
                 deliveries: deliveries.clone(),
                 preview: args.push_preview,
+                messages: metrics.messages.clone(),
             };
             let rx = rx.clone();
             tokio::spawn(async move {
@@ -133,6 +140,7 @@ impl Push {
                     if let Err(e) = d.dispatch(job.message).await {
                         tracing::warn!(error = %e, "push: could not work out a message's pushes");
                     }
+                    d.messages.inc();
                 }
             });
         }
@@ -167,6 +175,7 @@ struct Dispatcher {
     sender: Arc<Sender>,
     deliveries: Arc<Semaphore>,
     preview: bool,
+    messages: IntCounter,
 }
 
 impl Dispatcher {
