@@ -91,6 +91,7 @@ describe('web push in the browser', () => {
       return busy === 0 && s;
     }, 'control settled');
     assert.ok(['on', 'off'].includes(state), state);
+    await page.screenshot({ path: path.join(ensureScreenshotDir(), 'notifications-enabled-light-desktop.png') });
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration('/')).scope);
     assert.equal(scope, `${server.base}/`);
 

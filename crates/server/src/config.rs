@@ -92,7 +92,7 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct PushArgs {
     /// The VAPID private key: base64url of the raw 32-byte P-256 scalar (or a
-    /// PEM/PKCS#8 key). Embedded mode generates one into `<data-dir>/vapid_private_key`
+    /// PEM/PKCS#8 key). A single node generates one into `<data-dir>/vapid_private_key`
     /// when unset; cluster mode refuses to start without it (every node signs alike).
     #[arg(long, env = "NATTER_VAPID_PRIVATE_KEY", hide_env_values = true)]
     pub vapid_private_key: Option<String>,

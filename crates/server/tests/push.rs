@@ -573,3 +573,43 @@ async fn cluster_mode_refuses_to_start_without_a_vapid_key() {
         "no key is generated for a cluster"
     );
 }
+
+/// In a cluster the node that stores a message (and pushes it) sees the focus a
+/// socket on another node reported, through Redis.
+#[tokio::test]
+async fn focus_is_shared_between_nodes_through_redis() {
+    use natter_server::cluster::{Cluster, ClusterOptions};
+    use natter_server::push::focus::Focus;
+    let url =
+        std::env::var("NATTER_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = format!("natter-test-{:016x}", rand::random::<u64>());
+    let node = || async {
+        Cluster::connect(
+            &ClusterOptions {
+                url: url.clone(),
+                prefix: prefix.clone(),
+            },
+            natter_server::metrics::Metrics::new(),
+        )
+        .await
+        .unwrap()
+    };
+    let (a, b) = (
+        Focus::new(Some(node().await)),
+        Focus::new(Some(node().await)),
+    );
+    let (user, room, other) = (Id(7), Id(70), Id(71));
+    assert!(!b.is_looking(user, room).await);
+    a.set(user, "sock-on-a", Some(room)).await;
+    assert!(
+        b.is_looking(user, room).await,
+        "node b sees node a's socket"
+    );
+    assert!(!b.is_looking(user, other).await);
+    assert!(!b.is_looking(Id(8), room).await);
+    a.set(user, "sock-on-a", Some(other)).await;
+    assert!(!b.is_looking(user, room).await);
+    assert!(b.is_looking(user, other).await);
+    a.forget(user, "sock-on-a").await;
+    assert!(!b.is_looking(user, other).await, "gone with the socket");
+}

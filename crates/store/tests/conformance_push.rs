@@ -176,6 +176,17 @@ async fn notify_targets_follow_levels(s: S) {
             .unwrap(),
         vec![all.user.id, men.user.id]
     );
+    // A mention list bigger than one statement's binds (as `@room` in a big room).
+    let many: Vec<Id> = (1..=1200).map(Id).collect();
+    assert_eq!(
+        s.notify_targets(r.id, ana.user.id, &many).await.unwrap(),
+        vec![all.user.id, men.user.id]
+    );
+    assert_eq!(
+        s.notification_levels(r.id, &many).await.unwrap().len(),
+        4,
+        "every member, once"
+    );
     // The author is left out even when their level is `all`.
     s.set_notification_level(r.id, ana.user.id, NotificationLevel::All)
         .await

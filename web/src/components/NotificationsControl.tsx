@@ -40,7 +40,8 @@ export function NotificationsControl() {
       setState(s);
       setPushOn(s === 'on');
     } catch (e) {
-      setError(e instanceof Error ? e.message : 'Could not change notifications');
+      // e.g. a browser without a push service of its own (some Chromium builds)
+      setError(`Could not change notifications${e instanceof Error && e.message ? `: ${e.message}` : ''}`);
     } finally {
       setBusy(false);
     }

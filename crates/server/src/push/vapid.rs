@@ -2,9 +2,9 @@
 //! half browsers subscribe with, and which signs a short JWT per push
 //! service origin.
 //!
-//! The key comes from `NATTER_VAPID_PRIVATE_KEY`, or in embedded mode is
-//! generated once into `<data-dir>/vapid_private_key` (mode 0600), like the
-//! JWT secret. A cluster needs it given: every node must sign with the same
+//! The key comes from `NATTER_VAPID_PRIVATE_KEY`, or on a single node (no
+//! `REDIS_URL`) is generated once into `<data-dir>/vapid_private_key` (mode
+//! 0600), like the JWT secret. A cluster needs it given: every node must sign with the same
 //! key, or subscriptions made through one node would be refused for pushes
 //! from another.
 //!

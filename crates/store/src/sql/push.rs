@@ -30,57 +30,76 @@ pub(super) async fn set_level(
     Ok(done.rows_affected() > 0)
 }
 
+/// Binds per statement when a list of ids goes into `IN (…)`: well under both
+/// databases' limits, whatever the size of a room (`@room` mentions everyone).
+const CHUNK: usize = 500;
+
+fn push_ids(q: &mut QueryBuilder<'_, Db>, ids: &[Id]) {
+    q.push("(");
+    let mut list = q.separated(", ");
+    for u in ids {
+        list.push_bind(u.0);
+    }
+    q.push(")");
+}
+
 pub(super) async fn levels(
     p: &Pools,
     room: Id,
     users: &[Id],
 ) -> Result<Vec<(Id, NotificationLevel)>> {
-    if users.is_empty() {
-        return Ok(Vec::new());
+    let mut out = Vec::new();
+    for chunk in users.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT mb.user_id, mb.notify_level, r.is_direct
+             FROM members mb JOIN rooms r ON r.id = mb.room_id WHERE mb.room_id = ",
+        );
+        q.push_bind(room.0).push(" AND mb.user_id IN ");
+        push_ids(&mut q, chunk);
+        let rows: Vec<(i64, Option<String>, bool)> = q
+            .build_query_as()
+            .fetch_all(&p.read)
+            .await
+            .map_err(db_err)?;
+        for (id, level, direct) in rows {
+            out.push((Id(id), notify_level(level.as_deref(), direct)?));
+        }
     }
-    let mut q = QueryBuilder::<Db>::new(
-        "SELECT mb.user_id, mb.notify_level, r.is_direct
-         FROM members mb JOIN rooms r ON r.id = mb.room_id WHERE mb.room_id = ",
-    );
-    q.push_bind(room.0).push(" AND mb.user_id IN (");
-    let mut list = q.separated(", ");
-    for u in users {
-        list.push_bind(u.0);
-    }
-    q.push(") ORDER BY mb.user_id");
-    let rows: Vec<(i64, Option<String>, bool)> = q
-        .build_query_as()
-        .fetch_all(&p.read)
-        .await
-        .map_err(db_err)?;
-    rows.into_iter()
-        .map(|(id, level, direct)| Ok((Id(id), notify_level(level.as_deref(), direct)?)))
-        .collect()
+    out.sort_by_key(|(id, _)| *id);
+    Ok(out)
 }
 
+/// Members at `all` in one query, mentioned members at `mentions` in chunks.
 pub(super) async fn targets(p: &Pools, room: Id, author: Id, mentioned: &[Id]) -> Result<Vec<Id>> {
-    let mut q = QueryBuilder::<Db>::new(
-        "SELECT mb.user_id FROM members mb JOIN rooms r ON r.id = mb.room_id WHERE mb.room_id = ",
-    );
-    q.push_bind(room.0)
-        .push(" AND mb.user_id <> ")
-        .push_bind(author.0)
-        .push(format!(" AND ({LEVEL} = 'all'"));
-    if !mentioned.is_empty() {
-        q.push(format!(" OR ({LEVEL} = 'mentions' AND mb.user_id IN ("));
-        let mut list = q.separated(", ");
-        for u in mentioned {
-            list.push_bind(u.0);
-        }
-        q.push("))");
+    let all: Vec<(i64,)> = sqlx::query_as(&format!(
+        "SELECT mb.user_id FROM members mb JOIN rooms r ON r.id = mb.room_id
+         WHERE mb.room_id = $1 AND mb.user_id <> $2 AND {LEVEL} = 'all'"
+    ))
+    .bind(room.0)
+    .bind(author.0)
+    .fetch_all(&p.read)
+    .await
+    .map_err(db_err)?;
+    let mut ids: Vec<Id> = all.into_iter().map(|(id,)| Id(id)).collect();
+    for chunk in mentioned.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT mb.user_id FROM members mb JOIN rooms r ON r.id = mb.room_id WHERE mb.room_id = ",
+        );
+        q.push_bind(room.0)
+            .push(" AND mb.user_id <> ")
+            .push_bind(author.0)
+            .push(format!(" AND {LEVEL} = 'mentions' AND mb.user_id IN "));
+        push_ids(&mut q, chunk);
+        let rows: Vec<(i64,)> = q
+            .build_query_as()
+            .fetch_all(&p.read)
+            .await
+            .map_err(db_err)?;
+        ids.extend(rows.into_iter().map(|(id,)| Id(id)));
     }
-    q.push(") ORDER BY mb.user_id");
-    let ids: Vec<(i64,)> = q
-        .build_query_as()
-        .fetch_all(&p.read)
-        .await
-        .map_err(db_err)?;
-    Ok(ids.into_iter().map(|(id,)| Id(id)).collect())
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -176,15 +195,12 @@ pub(super) async fn prune(p: &Pools, endpoint: &str) -> Result<bool> {
 /// In chunks, so a big room stays under the databases' bind limits.
 pub(super) async fn of_users(p: &Pools, users: &[Id]) -> Result<Vec<PushSubscription>> {
     let mut out = Vec::new();
-    for chunk in users.chunks(500) {
+    for chunk in users.chunks(CHUNK) {
         let mut q = QueryBuilder::<Db>::new(format!(
-            "SELECT {COLUMNS} FROM push_subscriptions WHERE user_id IN ("
+            "SELECT {COLUMNS} FROM push_subscriptions WHERE user_id IN "
         ));
-        let mut list = q.separated(", ");
-        for u in chunk {
-            list.push_bind(u.0);
-        }
-        q.push(") ORDER BY user_id, id");
+        push_ids(&mut q, chunk);
+        q.push(" ORDER BY user_id, id");
         let rows: Vec<SubscriptionRow> = q
             .build_query_as()
             .fetch_all(&p.read)
