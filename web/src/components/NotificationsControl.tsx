@@ -52,7 +52,7 @@ export function NotificationsControl() {
   return (
     <div className="notifications-control" data-testid="notifications-control" data-state={state}>
       <Icon name={state === 'on' || state === 'page' ? 'bell' : 'bell-off'} size={16} />
-      <span className="notifications-state" id="notifications-state">
+      <span className="notifications-state" id="notifications-state" aria-live="polite">
         Notifications: <strong>{LABEL[state]}</strong>
       </span>
       {canEnable && (
