@@ -204,6 +204,28 @@ describe('web push in the browser', () => {
     assert.ok(icon.startsWith('data:image/svg+xml,'), icon.slice(0, 40));
     assert.ok(decodeURIComponent(icon).includes('>1</text>'), 'the badge shows 1');
 
+    // The tab is hidden, push is off here, permission was given: the page notifies a DM.
+    await c.ctx.grantPermissions(['notifications'], { origin: server.base });
+    const { user: me } = await api(server.base, 'GET', '/me', undefined, token);
+    const { room: dm } = await api(server.base, 'POST', '/dms', { userId: me.id }, other.token);
+    await page.reload();
+    await page.getByTestId('room-item').filter({ hasText: 'Rex' }).waitFor({ timeout: T });
+    await page.evaluate(() => {
+      const shown = [];
+      window.__shown = shown;
+      const Real = window.Notification;
+      window.Notification = class extends Real {
+        constructor(title, options) {
+          shown.push({ title, body: options?.body, tag: options?.tag });
+          super(title, options);
+        }
+      };
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    });
+    await api(server.base, 'POST', '/messages', { roomId: dm.id, content: 'are you **there**?' }, other.token);
+    const notified = await until(() => page.evaluate(() => (window.__shown.length ? window.__shown : null)), 'page notification');
+    assert.deepEqual(notified, [{ title: 'Rex', body: 'are you there?', tag: `room-${dm.id}` }]);
+
     // Blocked by the browser: the control says so (and offers no button that cannot work).
     const cdp = await c.ctx.newCDPSession(page);
     const { targetInfo } = await cdp.send('Target.getTargetInfo');

@@ -53,11 +53,13 @@ export function ChatApp() {
         const openAt = (roomId: string) => () => void chat.openRoom(roomId);
         connection.start(token, {
           ...chat.handlers,
-          // while hidden and without Web Push here: the page notifies (DMs, mentions, level all)
+          // while hidden and without Web Push here, the page notifies: mentions from the
+          // `notification` event, every other message its room's level lets through
+          // (DMs at their default `all`, whether sent by dm:send or message:send)
           onNotification: (p) => {
             chat.handlers.onNotification(p);
             const r = chat.store.getState().rooms[p.roomId];
-            if (r?.notifications === 'none') return;
+            if (p.kind !== 'mention' || r?.notifications === 'none') return;
             pageNotify(r, title(p.roomId, p.kind, p.message.user.name || p.message.user.username), p.message, openAt(p.roomId));
           },
           onRoomChange: (c) => {
@@ -65,9 +67,9 @@ export function ChatApp() {
             if (c.kind !== 'new' || c.message.userId === user.id) return;
             const r = chat.store.getState().rooms[c.roomId];
             const mentioned = c.message.mentions.includes(user.id);
-            // DMs and mentions come as `notification` events; here only the rest at level all
-            if (!r || r.isDirect || mentioned || !notifies(r.notifications, r.isDirect, false)) return;
-            pageNotify(r, title(c.roomId, 'message', c.message.user.name || c.message.user.username), c.message, openAt(c.roomId));
+            if (!r || mentioned || !notifies(r.notifications, r.isDirect, false)) return;
+            const kind = r.isDirect ? 'dm' : 'message';
+            pageNotify(r, title(c.roomId, kind, c.message.user.name || c.message.user.username), c.message, openAt(c.roomId));
           },
           onAuthFailed: () => {
             rest.me().catch((e: unknown) => {
