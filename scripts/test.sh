@@ -207,7 +207,10 @@ ensure_tools() {
   export CHROMIUM_PATH="$CHROMIUM"
   local d
   for d in web tests/node bench/baselines/node-socketio; do
-    [ -d "$d/node_modules" ] || (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+    # (again when the lock file changed since the last install)
+    if ! cmp -s "$d/package-lock.json" "$d/node_modules/.natter-installed-lock" 2>/dev/null; then
+      (cd "$d" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.natter-installed-lock)
+    fi
   done
   venv="${NATTER_PY_VENV:-$HOME/.cache/natter-py-venv}"
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -234,6 +237,8 @@ suite "rust: unit and integration tests (SQLite and PostgreSQL), fuzzing, bench 
 bg_suite "socket.io-client protocol tests (SQLite)" node bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite npm test'
 bg_suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-concurrency=2 natter/'
 bg_suite "python-socketio interop tests" pytest "$venv/bin/python" -m pytest -q tests/python
+bg_suite "web push end to end: a loopback push service verifies VAPID (jose) and decrypts (http_ece)" node \
+  bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite node --test --test-concurrency=1 push/ && NATTER_TEST_STORE=postgres node --test --test-concurrency=1 push/'
 bg_wait
 
 suite "browser end-to-end tests (Chromium)" node bash -c 'cd web && npm run e2e'

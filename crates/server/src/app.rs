@@ -32,6 +32,8 @@ pub struct App {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// This node's link to the others (cluster mode, `REDIS_URL` set).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Web Push: VAPID key, focus, the sender's queue (`push/`).
+    pub push: Arc<crate::push::Push>,
 }
 
 #[derive(Clone)]

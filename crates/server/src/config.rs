@@ -26,6 +26,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply the database migrations, then exit.
     Migrate(StoreArgs),
+    /// Print a new VAPID private key (for `NATTER_VAPID_PRIVATE_KEY`) and its public key.
+    VapidKey,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -85,6 +87,8 @@ pub struct ServeArgs {
     /// HTTP connection limits (slowloris, connection floods).
     #[command(flatten)]
     pub conn_limits: ConnLimitArgs,
+    #[command(flatten)]
+    pub push: PushArgs,
 }
 
 /// HTTP connection limits; see `listener::Limits` and docs/SECURITY.md.
@@ -121,6 +125,39 @@ impl ConnLimitArgs {
             max_connections: self.max_connections,
             max_per_ip: self.max_connections_per_ip,
             exempt_loopback: true,
+        }
+    }
+}
+
+/// Web Push (RFC 8030/8291/8292), sent by Natter itself: no vendor relay.
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// The VAPID private key: base64url of the raw 32-byte P-256 scalar (or a
+    /// PEM/PKCS#8 key). A single node generates one into `<data-dir>/vapid_private_key`
+    /// when unset; cluster mode refuses to start without it (every node signs alike).
+    #[arg(long, env = "NATTER_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<String>,
+    /// Contact for push services, `mailto:…` or `https:…` (the JWT's `sub`).
+    /// Required with `NATTER_VAPID_PRIVATE_KEY`; default `mailto:admin@localhost`
+    /// for a generated key.
+    #[arg(long, env = "NATTER_VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+    /// Also allow `http` endpoints and ones on loopback/private/link-local
+    /// addresses (tests and LAN push services only).
+    #[arg(long, env = "NATTER_PUSH_ALLOW_PRIVATE", default_value_t = false)]
+    pub push_allow_private: bool,
+    /// `false`: pushes say "New message" instead of the sender's text.
+    #[arg(long, env = "NATTER_PUSH_PREVIEW", default_value_t = true, action = clap::ArgAction::Set)]
+    pub push_preview: bool,
+}
+
+impl Default for PushArgs {
+    fn default() -> Self {
+        PushArgs {
+            vapid_private_key: None,
+            vapid_subject: None,
+            push_allow_private: false,
+            push_preview: true,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod presence;
+pub mod push;
 pub mod services;
 pub mod web;
 
@@ -49,6 +50,8 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         );
     }
     let secret = jwt_secret(&config)?;
+    let vapid =
+        push::vapid::Vapid::load(&config.push, &config.store.data_dir, redis_url.is_some())?;
     let metrics = metrics::Metrics::new();
     let store = natter_store::connect(&url)
         .await
@@ -66,6 +69,13 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         ),
         None => None,
     };
+    let push = push::Push::start(
+        vapid,
+        &config.push,
+        store.clone(),
+        &metrics,
+        cluster.clone(),
+    )?;
     let (fanout, presence): (Arc<dyn natter_realtime::Fanout>, _) = match &cluster {
         Some(c) => (
             cluster::fanout::RedisFanout::start(c.clone()),
@@ -92,6 +102,7 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         config,
         metrics: metrics.clone(),
         cluster: cluster.clone(),
+        push,
     }));
     engine.namespace(
         NS,
@@ -283,7 +294,7 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -296,7 +307,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
 

@@ -158,6 +158,15 @@ impl Metrics {
         self.store_ping_seconds.observe(took.as_secs_f64());
         self.store_up.set(i64::from(ok));
     }
+
+    /// A counter owned by another module (e.g. push), shown with the rest.
+    pub fn register_counter(&self, name: &str, help: &str) -> IntCounter {
+        let c = counter(name, help);
+        if let Err(e) = self.registry.register(Box::new(c.clone())) {
+            tracing::error!(error = %e, "could not register a metric");
+        }
+        c
+    }
 }
 
 /// Metric definitions are constants (names and help texts checked by the

@@ -26,7 +26,8 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use natter_core::{
-    Id, Me, Member, Message, MessageType, Result, Role, Room, RoomEvent, UnreadCounts, User,
+    Id, Me, Member, Message, MessageType, NotificationLevel, Result, Role, Room, RoomEvent,
+    UnreadCounts, User,
 };
 use time::OffsetDateTime;
 
@@ -158,6 +159,27 @@ pub enum Catchup {
     Reset,
 }
 
+/// A browser's Web Push subscription: the push service's endpoint (RFC 8030)
+/// and the keys to encrypt for it (RFC 8291), base64url as the browser gave them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSubscription {
+    pub id: Id,
+    pub user_id: Id,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A subscription to store (already validated by the server).
+#[derive(Debug, Clone)]
+pub struct NewPushSubscription {
+    pub user_id: Id,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip, for `/readyz`.
@@ -248,6 +270,39 @@ pub trait Store: Send + Sync + 'static {
         usernames: &[String],
         everyone: bool,
     ) -> Result<Vec<Id>>;
+
+    // ---- notification levels and Web Push (issue 11) ----
+    /// Sets `user`'s level in `room`; false (nothing changed) if not a member.
+    async fn set_notification_level(
+        &self,
+        room: Id,
+        user: Id,
+        level: NotificationLevel,
+    ) -> Result<bool>;
+    /// The levels (defaults filled in) of those of `users` who are members of `room`.
+    async fn notification_levels(
+        &self,
+        room: Id,
+        users: &[Id],
+    ) -> Result<Vec<(Id, NotificationLevel)>>;
+    /// Whom a new message of `author` in `room` notifies: every other member
+    /// whose level is `all`, and those of `mentioned` whose level is `mentions`.
+    async fn notify_targets(&self, room: Id, author: Id, mentioned: &[Id]) -> Result<Vec<Id>>;
+    /// Stores a subscription, keyed by endpoint: registering an endpoint again
+    /// updates its keys and moves it to this user. `invalid` when the user
+    /// already has `max_per_user` others.
+    async fn save_push_subscription(
+        &self,
+        sub: NewPushSubscription,
+        max_per_user: u32,
+    ) -> Result<PushSubscription>;
+    /// Deletes `user`'s subscription of that endpoint; false if they have none.
+    async fn delete_push_subscription(&self, user: Id, endpoint: &str) -> Result<bool>;
+    /// Deletes that endpoint's subscription whoever holds it (the push
+    /// service said it is gone).
+    async fn prune_push_subscription(&self, endpoint: &str) -> Result<bool>;
+    /// Every subscription of these users, by user then age.
+    async fn push_subscriptions_of(&self, users: &[Id]) -> Result<Vec<PushSubscription>>;
 }
 
 /// Opens the store at `url` and brings its schema up to date: SQLite for

@@ -9,6 +9,7 @@ import type {
   MembersEnvelope,
   MessageEnvelope,
   MessagesPage,
+  NotificationLevel,
   Role,
   RoomEnvelope,
   RoomsEnvelope,
@@ -117,6 +118,13 @@ export const rest = {
     request<MessageEnvelope>('POST', '/messages', p),
 
   users: (query: string) => request<UsersEnvelope>('GET', '/users', undefined, { query }),
+
+  // Web Push (issue 11)
+  vapidPublicKey: () => request<{ key: string }>('GET', '/push/vapid-public-key'),
+  subscribePush: (sub: PushSubscriptionJSON) => request<unknown>('POST', '/push/subscriptions', sub),
+  unsubscribePush: (endpoint: string) => request<unknown>('DELETE', '/push/subscriptions', { endpoint }),
+  setNotifications: (id: Id, level: NotificationLevel) =>
+    request<RoomEnvelope>('PATCH', `/rooms/${encodeURIComponent(id)}/notifications`, { level }),
 };
 
 /**

@@ -8,6 +8,7 @@ import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './Icon';
 import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
+import { NotifyMenu } from './NotifyMenu';
 import { PresenceDot } from './PresenceDot';
 import { TypingIndicator } from './TypingIndicator';
 import { lastSeenText } from '../lib/time';
@@ -60,6 +61,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
             )}
           </div>
           <div className="room-header-actions">
+            {room.role && <NotifyMenu room={room} onError={setError} />}
             {!room.isDirect && (
               <button
                 type="button"

@@ -5,6 +5,7 @@ import { logout } from '../state/session';
 import { Avatar } from './Avatar';
 import { ConnectionIndicator } from './ConnectionIndicator';
 import { Icon } from './Icon';
+import { NotificationsControl } from './NotificationsControl';
 import { RoomListItem } from './RoomListItem';
 import { ThemeToggle } from './ThemeToggle';
 
@@ -92,6 +93,7 @@ export function Sidebar({ rooms, onOpen, onBrowse, onCreate, onNewDm, onCloseDra
         </section>
       </div>
 
+      <NotificationsControl />
       <div className="sidebar-footer">
         <Avatar user={me} size={32} />
         <div className="me">

@@ -87,6 +87,11 @@ impl Handler for Gateway {
 
     async fn disconnect(&self, socket: &Socket<Session>, _reason: DisconnectReason) {
         let session = socket.state();
+        self.app
+            .push
+            .focus
+            .forget(session.user_id, socket.id())
+            .await;
         let at = natter_store::now();
         if self.app.presence.disconnected(session.user_id, at).await {
             self.app
@@ -233,6 +238,21 @@ impl Gateway {
                 } else {
                     app.typing.stop(app, who.user_id, p.room_id, true);
                 }
+                ok(Empty {})
+            }
+            ClientEvent::Focus => {
+                let p: FocusPayload = parse(event)?;
+                if let Some(room) = p.room_id {
+                    // a room this socket hears, i.e. one its user is a member of
+                    if !socket.rooms().contains(&room_channel(room)) {
+                        app.require_member(room, who.user_id).await?;
+                        return Err(Error::forbidden("join the room first"));
+                    }
+                }
+                app.push
+                    .focus
+                    .set(who.user_id, socket.id(), p.room_id)
+                    .await;
                 ok(Empty {})
             }
             ClientEvent::Sync => {

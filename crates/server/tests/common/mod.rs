@@ -51,6 +51,7 @@ impl TestApp {
             rate_limits: "off".into(),
             secure_cookie: false,
             conn_limits: Default::default(),
+            push: Default::default(),
         };
         let (router, _state) = natter_server::build(config).await.expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
