@@ -22,6 +22,14 @@ cargo build -p natter-server -p natter-realtime --bins
 export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
 export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"
 
+step "S3 test server (moto) for the file-store tests, into the test venv"
+# The Rust tests start it themselves on a free loopback port (tests/s3/server.py);
+# a test that needs S3 fails, not skips, without it.
+s3_venv="${NATTER_PY_VENV:-$HOME/.cache/natter-py-venv}"
+[ -x "$s3_venv/bin/python" ] || python3 -m venv "$s3_venv"
+"$s3_venv/bin/pip" install -q -r tests/s3/requirements.txt
+export NATTER_TEST_S3_PYTHON="$s3_venv/bin/python"
+
 step "rust: unit and integration tests (SQLite and PostgreSQL), bench smoke runs"
 cargo nextest run --workspace --no-fail-fast
 
