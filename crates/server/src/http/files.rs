@@ -66,11 +66,21 @@ fn multipart_error(e: &MultipartError) -> Error {
 }
 
 /// Reads a field chunk by chunk, refusing it once it passes `max` bytes
-/// (so a huge body is never held whole).
+/// (so a huge body is never held whole). What follows a refusal is read and
+/// dropped, up to as much again, so the client (a browser too) gets the
+/// answer instead of a reset connection.
 async fn read_field(field: &mut Field<'_>, max: usize, too_large: Error) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(&e))? {
         if out.len() + chunk.len() > max {
+            let mut dropped = out.len() + chunk.len();
+            drop(out);
+            while let Ok(Some(chunk)) = field.chunk().await {
+                dropped += chunk.len();
+                if dropped > 2 * max {
+                    break;
+                }
+            }
             return Err(too_large);
         }
         out.extend_from_slice(&chunk);

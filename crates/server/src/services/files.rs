@@ -323,6 +323,19 @@ mod tests {
     }
 
     #[test]
+    fn uploads_are_rate_limited_per_user_unless_off() {
+        let on = Uploads::new(&FilesArgs::default(), true);
+        let (ana, bob) = (Id(1), Id(2));
+        let ok = (0..UPLOAD_BURST).filter(|_| on.check_rate(ana).is_ok()).count();
+        assert_eq!(ok, UPLOAD_BURST as usize);
+        assert!(matches!(on.check_rate(ana), Err(Error::RateLimited { .. })));
+        assert!(on.check_rate(bob).is_ok(), "per user");
+        let off = Uploads::new(&FilesArgs::default(), false);
+        assert!((0..100).all(|_| off.check_rate(ana).is_ok()));
+        assert_eq!(on.max_bytes, 10 * 1024 * 1024);
+    }
+
+    #[test]
     fn keys_are_fresh_and_valid() {
         let (a, b) = (new_key(), new_key());
         assert_ne!(a, b);
