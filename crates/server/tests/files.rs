@@ -37,7 +37,10 @@ mod s3 {
     async fn app() -> (common::s3::S3Server, TestApp) {
         let server = common::s3::S3Server::start();
         let args = server.bucket().await;
-        (server, TestApp::start_with(Backend::Sqlite, args, None).await)
+        (
+            server,
+            TestApp::start_with(Backend::Sqlite, args, None).await,
+        )
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,8 +98,16 @@ async fn upload(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn fetch(app: &TestApp, url: &str, token: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut req = app.client.get(format!("{}{url}", app.base)).bearer_auth(token);
+async fn fetch(
+    app: &TestApp,
+    url: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .get(format!("{}{url}", app.base))
+        .bearer_auth(token);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -108,7 +119,13 @@ fn id_of(url: &str) -> Id {
 }
 
 async fn storage_key(app: &TestApp, url: &str) -> String {
-    app.state.store.upload(id_of(url)).await.unwrap().unwrap().storage_key
+    app.state
+        .store
+        .upload(id_of(url))
+        .await
+        .unwrap()
+        .unwrap()
+        .storage_key
 }
 
 async fn uploads_and_downloads(app: TestApp) {
@@ -334,9 +351,18 @@ async fn who_sees_a_file(app: TestApp) {
 
     // Unsent: its uploader only (a member of the room gets 404).
     assert_eq!(fetch(&app, &url, &ana, &[]).await.status(), StatusCode::OK);
-    assert_eq!(fetch(&app, &thumb, &ana, &[]).await.status(), StatusCode::OK);
-    assert_eq!(fetch(&app, &url, &bob, &[]).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(fetch(&app, &thumb, &bob, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        fetch(&app, &thumb, &ana, &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        fetch(&app, &url, &bob, &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        fetch(&app, &thumb, &bob, &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
     // Another member cannot send it either.
     let (status, _) = app
         .post(
@@ -351,9 +377,18 @@ async fn who_sees_a_file(app: TestApp) {
     let m = send_file(&app, &ana, &room, &url, "image").await;
     let res = fetch(&app, &url, &bob, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.bytes().await.unwrap(), Bytes::from(png_of(&app, &url, &ana).await));
-    assert_eq!(fetch(&app, &thumb, &bob, &[]).await.status(), StatusCode::OK);
-    assert_eq!(fetch(&app, &url, &eve, &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        res.bytes().await.unwrap(),
+        Bytes::from(png_of(&app, &url, &ana).await)
+    );
+    assert_eq!(
+        fetch(&app, &thumb, &bob, &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        fetch(&app, &url, &eve, &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
     // A file goes with one message.
     let (status, again) = app
         .post(
@@ -365,7 +400,7 @@ async fn who_sees_a_file(app: TestApp) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{again}");
 
     // Deleted: nobody, and the bytes are gone from the file store.
-    assert_eq!(app.state.files.head(&key).await.unwrap().is_some(), true);
+    assert!(app.state.files.head(&key).await.unwrap().is_some());
     let (status, _) = app
         .call(
             Method::DELETE,
@@ -380,15 +415,26 @@ async fn who_sees_a_file(app: TestApp) {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_found");
-        assert_eq!(fetch(&app, &thumb, who, &[]).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            fetch(&app, &thumb, who, &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
     }
     assert_eq!(app.state.files.head(&key).await.unwrap(), None);
-    assert_eq!(app.state.files.head(&format!("{key}.thumb")).await.unwrap(), None);
+    assert_eq!(
+        app.state.files.head(&format!("{key}.thumb")).await.unwrap(),
+        None
+    );
     assert!(app.state.store.upload(id_of(&url)).await.unwrap().is_none());
 }
 
 async fn png_of(app: &TestApp, url: &str, token: &str) -> Vec<u8> {
-    fetch(app, url, token, &[]).await.bytes().await.unwrap().to_vec()
+    fetch(app, url, token, &[])
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
 }
 
 async fn ranges_and_etags(app: TestApp) {
@@ -423,9 +469,21 @@ async fn ranges_and_etags(app: TestApp) {
     assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(res.headers()[header::CONTENT_RANGE], "bytes */1000");
     // If-Range with another ETag: the whole file.
-    let res = fetch(&app, &url, &ana, &[("range", "bytes=0-1"), ("if-range", "\"old\"")]).await;
+    let res = fetch(
+        &app,
+        &url,
+        &ana,
+        &[("range", "bytes=0-1"), ("if-range", "\"old\"")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = fetch(&app, &url, &ana, &[("range", "bytes=0-1"), ("if-range", &etag)]).await;
+    let res = fetch(
+        &app,
+        &url,
+        &ana,
+        &[("range", "bytes=0-1"), ("if-range", &etag)],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
 
     let res = fetch(&app, &url, &ana, &[("if-none-match", &etag)]).await;
@@ -462,19 +520,35 @@ async fn bad_uploads_get_the_error_envelope(app: TestApp) {
                 .starts_with("application/json"));
             let body: Value = res.json().await.unwrap();
             assert_eq!(body["error"]["code"], code, "{body}");
-            assert!(body["error"]["message"].as_str().unwrap().len() > 3, "{body}");
+            assert!(
+                body["error"]["message"].as_str().unwrap().len() > 3,
+                "{body}"
+            );
             body
         }
     };
     let invalid = envelope(StatusCode::BAD_REQUEST, "invalid");
     // JSON instead of multipart, no content type, broken multipart.
-    invalid(post(Some("application/json"), br#"{"roomId":"1"}"#.to_vec()).await.unwrap()).await;
-    invalid(post(None, b"hello".to_vec()).await.unwrap()).await;
-    invalid(post(Some("multipart/form-data"), b"--x\r\n".to_vec()).await.unwrap()).await;
     invalid(
-        post(Some("multipart/form-data; boundary=x"), b"--x\r\nbroken".to_vec())
+        post(Some("application/json"), br#"{"roomId":"1"}"#.to_vec())
             .await
             .unwrap(),
+    )
+    .await;
+    invalid(post(None, b"hello".to_vec()).await.unwrap()).await;
+    invalid(
+        post(Some("multipart/form-data"), b"--x\r\n".to_vec())
+            .await
+            .unwrap(),
+    )
+    .await;
+    invalid(
+        post(
+            Some("multipart/form-data; boundary=x"),
+            b"--x\r\nbroken".to_vec(),
+        )
+        .await
+        .unwrap(),
     )
     .await;
     // Missing fields.
@@ -499,7 +573,10 @@ async fn bad_uploads_get_the_error_envelope(app: TestApp) {
         .await
         .unwrap();
     let body = invalid(res).await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("roomId"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("roomId"));
     let bad_room = Form::new()
         .text("roomId", "x".repeat(10_000))
         .part("file", Part::bytes(b"x".to_vec()).file_name("x.txt"));
@@ -513,8 +590,19 @@ async fn bad_uploads_get_the_error_envelope(app: TestApp) {
         .unwrap();
     invalid(res).await;
     // Too big; no token.
-    let (status, body) = upload(&app, &ana, &room, "big.bin", vec![1u8; 10 * 1024 * 1024 + 1], "application/octet-stream").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")));
+    let (status, body) = upload(
+        &app,
+        &ana,
+        &room,
+        "big.bin",
+        vec![1u8; 10 * 1024 * 1024 + 1],
+        "application/octet-stream",
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
+    );
     let res = app
         .client
         .post(format!("{}/api/upload", app.base))
@@ -527,7 +615,14 @@ async fn bad_uploads_get_the_error_envelope(app: TestApp) {
     // Nothing of all that was stored.
     let long_ago = natter_store::now() - time::Duration::days(2);
     let ana_id = app.state.tokens.verify(&ana).unwrap().user_id;
-    assert_eq!(app.state.store.uploaded_bytes_since(ana_id, long_ago).await.unwrap(), 0);
+    assert_eq!(
+        app.state
+            .store
+            .uploaded_bytes_since(ana_id, long_ago)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 /// A minimal EXIF block (big-endian TIFF): Orientation 6 (rotate 90°) and
@@ -558,18 +653,27 @@ async fn jpeg_metadata_is_stripped_and_orientation_applied(app: TestApp) {
     let img = image::RgbImage::from_pixel(40, 20, image::Rgb([10, 200, 30]));
     let mut plain = Vec::new();
     image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut plain),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(plain.into()).unwrap();
     jpeg.set_exif(Some(exif_with_gps().into()));
     let tagged = jpeg.encoder().bytes().to_vec();
-    assert!(img_parts::jpeg::Jpeg::from_bytes(tagged.clone().into()).unwrap().exif().is_some());
+    assert!(img_parts::jpeg::Jpeg::from_bytes(tagged.clone().into())
+        .unwrap()
+        .exif()
+        .is_some());
 
     let (status, body) = upload(&app, &ana, &room, "photo.jpg", tagged, "image/jpeg").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // Orientation 6 applied: the 40×20 photo stands 20×40.
     assert_eq!(
-        (body["file"]["width"].as_i64(), body["file"]["height"].as_i64()),
+        (
+            body["file"]["width"].as_i64(),
+            body["file"]["height"].as_i64()
+        ),
         (Some(20), Some(40))
     );
     let url = body["file"]["url"].as_str().unwrap();
@@ -595,12 +699,27 @@ async fn the_sweeper_removes_unsent_uploads(app: TestApp) {
     // Within 24 h nothing goes.
     let day = std::time::Duration::from_secs(24 * 3600);
     assert_eq!(app.state.sweep_uploads(day).await.unwrap(), 0);
-    assert_eq!(fetch(&app, &swept, &ana, &[]).await.status(), StatusCode::OK);
+    assert_eq!(
+        fetch(&app, &swept, &ana, &[]).await.status(),
+        StatusCode::OK
+    );
     // Past it (here: any age), the unsent one goes, bytes and thumbnail too.
-    assert_eq!(app.state.sweep_uploads(std::time::Duration::ZERO).await.unwrap(), 1);
-    assert_eq!(fetch(&app, &swept, &ana, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.state
+            .sweep_uploads(std::time::Duration::ZERO)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        fetch(&app, &swept, &ana, &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(app.state.files.head(&key).await.unwrap(), None);
-    assert_eq!(app.state.files.head(&format!("{key}.thumb")).await.unwrap(), None);
+    assert_eq!(
+        app.state.files.head(&format!("{key}.thumb")).await.unwrap(),
+        None
+    );
     assert_eq!(fetch(&app, &kept, &ana, &[]).await.status(), StatusCode::OK);
     // Sending it now fails clearly.
     let (status, body) = app
@@ -611,7 +730,13 @@ async fn the_sweeper_removes_unsent_uploads(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(app.state.sweep_uploads(std::time::Duration::ZERO).await.unwrap(), 0);
+    assert_eq!(
+        app.state
+            .sweep_uploads(std::time::Duration::ZERO)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 // ---- limits and failures (SQLite is enough: no store-specific SQL) ----
@@ -626,19 +751,58 @@ async fn the_upload_quota_holds() {
     let app = TestApp::start_with(Backend::Sqlite, args, None).await;
     let (ana, _) = app.user("ana").await;
     let room = app.room(&ana, "Files", false).await;
-    let (status, _) = upload(&app, &ana, &room, "a.bin", vec![1u8; 600 * 1024], "application/octet-stream").await;
+    let (status, _) = upload(
+        &app,
+        &ana,
+        &room,
+        "a.bin",
+        vec![1u8; 600 * 1024],
+        "application/octet-stream",
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = upload(&app, &ana, &room, "b.bin", vec![2u8; 600 * 1024], "application/octet-stream").await;
+    let (status, body) = upload(
+        &app,
+        &ana,
+        &room,
+        "b.bin",
+        vec![2u8; 600 * 1024],
+        "application/octet-stream",
+    )
+    .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["error"]["code"], "too_large");
-    assert!(body["error"]["message"].as_str().unwrap().contains("quota"), "{body}");
-    let (status, body) = upload(&app, &ana, &room, "c.bin", vec![3u8; 1024 * 1024 + 1], "application/octet-stream").await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("quota"),
+        "{body}"
+    );
+    let (status, body) = upload(
+        &app,
+        &ana,
+        &room,
+        "c.bin",
+        vec![3u8; 1024 * 1024 + 1],
+        "application/octet-stream",
+    )
+    .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("1 MB"), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("1 MB"),
+        "{body}"
+    );
     // Another user has their own quota.
     let (bob, _) = app.user("bob").await;
-    app.post(&format!("/api/rooms/{room}/join"), &bob, json!({})).await;
-    let (status, _) = upload(&app, &bob, &room, "d.bin", vec![4u8; 600 * 1024], "application/octet-stream").await;
+    app.post(&format!("/api/rooms/{room}/join"), &bob, json!({}))
+        .await;
+    let (status, _) = upload(
+        &app,
+        &bob,
+        &room,
+        "d.bin",
+        vec![4u8; 600 * 1024],
+        "application/octet-stream",
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
 }
 
@@ -659,7 +823,11 @@ impl Files for Failing {
         }
         self.inner.put(key, bytes).await
     }
-    async fn get(&self, key: &str, range: Option<std::ops::Range<u64>>) -> natter_core::Result<Option<natter_server::files::Object>> {
+    async fn get(
+        &self,
+        key: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> natter_core::Result<Option<natter_server::files::Object>> {
         self.inner.get(key, range).await
     }
     async fn head(&self, key: &str) -> natter_core::Result<Option<u64>> {
@@ -690,10 +858,24 @@ async fn a_storage_failure_is_clear_and_leaves_nothing() {
         let (status, body) = upload(&app, &ana, &room, "cat.png", png(16, 16), "image/png").await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
         assert_eq!(body["error"]["code"], "internal");
-        assert!(body["error"]["message"].as_str().unwrap().contains("file storage failed"), "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("file storage failed"),
+            "{body}"
+        );
         let ana_id = app.state.tokens.verify(&ana).unwrap().user_id;
         let long_ago = natter_store::now() - time::Duration::days(2);
-        assert_eq!(app.state.store.uploaded_bytes_since(ana_id, long_ago).await.unwrap(), 0, "no row");
+        assert_eq!(
+            app.state
+                .store
+                .uploaded_bytes_since(ana_id, long_ago)
+                .await
+                .unwrap(),
+            0,
+            "no row"
+        );
         assert!(app.state.store.upload(Id(1)).await.unwrap().is_none());
         let left = std::fs::read_dir(&root).map(|d| d.count()).unwrap_or(0);
         assert_eq!(left, 0, "no bytes left behind (fail_from {fail_from})");

@@ -61,19 +61,32 @@ async fn put_get_head_delete(files: Arc<dyn Files>) {
     files.put("k1", data.clone()).await.unwrap();
     assert_eq!(read(&*files, "k1", None).await, (13, data.to_vec()));
     assert_eq!(files.head("k1").await.unwrap(), Some(13));
-    files.put("k1.thumb", Bytes::from_static(b"t")).await.unwrap();
+    files
+        .put("k1.thumb", Bytes::from_static(b"t"))
+        .await
+        .unwrap();
     files.delete("k1").await.unwrap();
     assert!(files.get("k1", None).await.unwrap().is_none());
     assert_eq!(files.head("k1").await.unwrap(), None);
-    assert_eq!(files.head("k1.thumb").await.unwrap(), Some(1), "other keys stay");
+    assert_eq!(
+        files.head("k1.thumb").await.unwrap(),
+        Some(1),
+        "other keys stay"
+    );
     files.delete("k1").await.unwrap();
 }
 
 async fn ranges(files: Arc<dyn Files>) {
     let data: Vec<u8> = (0..=255u8).collect();
     files.put("r", Bytes::from(data.clone())).await.unwrap();
-    assert_eq!(read(&*files, "r", Some(10..20)).await, (256, data[10..20].to_vec()));
-    assert_eq!(read(&*files, "r", Some(250..256)).await, (256, data[250..].to_vec()));
+    assert_eq!(
+        read(&*files, "r", Some(10..20)).await,
+        (256, data[10..20].to_vec())
+    );
+    assert_eq!(
+        read(&*files, "r", Some(250..256)).await,
+        (256, data[250..].to_vec())
+    );
     assert_eq!(read(&*files, "r", Some(0..1)).await, (256, vec![0]));
     assert_eq!(read(&*files, "r", Some(0..256)).await, (256, data.clone()));
     assert_eq!(read(&*files, "r", Some(7..7)).await, (256, Vec::new()));
@@ -125,8 +138,14 @@ async fn local_files_are_private_and_leave_no_temporaries() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("uploads");
     let files = LocalFiles::new(root.clone());
-    files.put("p1", Bytes::from_static(b"secret")).await.unwrap();
-    files.put("p2", Bytes::from_static(b"secret")).await.unwrap();
+    files
+        .put("p1", Bytes::from_static(b"secret"))
+        .await
+        .unwrap();
+    files
+        .put("p2", Bytes::from_static(b"secret"))
+        .await
+        .unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&root), 0o700);
     assert_eq!(mode(&root.join("p1")), 0o600);

@@ -1223,7 +1223,12 @@ async fn uploads_round_trip(s: S) {
         .await;
     assert!(err.is_err(), "an upload needs a real room");
     assert_eq!(
-        (got.storage_key.as_str(), got.etag.as_str(), got.message_id, got.gone),
+        (
+            got.storage_key.as_str(),
+            got.etag.as_str(),
+            got.message_id,
+            got.gone
+        ),
         ("k1", "e1", None, false)
     );
 }
@@ -1262,12 +1267,22 @@ async fn upload_lifecycle(s: S) {
     let unsent = new_upload(&s, r.id, a, 20).await;
 
     // Sending links the upload to the message, once.
-    let m = s.post_message(with_file(r.id, a, sent.id)).await.unwrap().message;
-    assert_eq!(s.upload(sent.id).await.unwrap().unwrap().message_id, Some(m.id));
+    let m = s
+        .post_message(with_file(r.id, a, sent.id))
+        .await
+        .unwrap()
+        .message;
+    assert_eq!(
+        s.upload(sent.id).await.unwrap().unwrap().message_id,
+        Some(m.id)
+    );
     let again = s.post_message(with_file(r.id, a, sent.id)).await;
     assert!(matches!(again, Err(Error::Invalid(_))), "{again:?}");
     let theirs = s.post_message(with_file(r.id, b, unsent.id)).await;
-    assert!(matches!(theirs, Err(Error::Invalid(_))), "only the uploader's");
+    assert!(
+        matches!(theirs, Err(Error::Invalid(_))),
+        "only the uploader's"
+    );
     let after = s.room(r.id, a).await.unwrap().unwrap();
     assert_eq!(after.last_seq, m.seq, "refused sends store nothing");
 
@@ -1283,7 +1298,10 @@ async fn upload_lifecycle(s: S) {
     let none = s.claim_expired_uploads(long_ago, 10).await.unwrap();
     assert!(none.is_empty(), "nothing is old enough: {none:?}");
     let claimed = s.claim_expired_uploads(later, 10).await.unwrap();
-    assert_eq!(claimed.iter().map(|u| u.id).collect::<Vec<_>>(), [unsent.id]);
+    assert_eq!(
+        claimed.iter().map(|u| u.id).collect::<Vec<_>>(),
+        [unsent.id]
+    );
     assert!(claimed[0].gone);
     let late = s.post_message(with_file(r.id, a, unsent.id)).await;
     assert!(matches!(late, Err(Error::Invalid(_))), "{late:?}");
@@ -1307,7 +1325,11 @@ async fn upload_lifecycle(s: S) {
 
     // A deleted message's upload whose removal never ran: the sweeper finds it.
     let third = new_upload(&s, r.id, a, 30).await;
-    let m3 = s.post_message(with_file(r.id, a, third.id)).await.unwrap().message;
+    let m3 = s
+        .post_message(with_file(r.id, a, third.id))
+        .await
+        .unwrap()
+        .message;
     assert!(s.claim_expired_uploads(later, 10).await.unwrap().is_empty());
     s.delete_message(m3.id).await.unwrap();
     let found = s.claim_expired_uploads(long_ago, 10).await.unwrap();

@@ -45,10 +45,7 @@ pub trait Files: Send + Sync + 'static {
 }
 
 /// The store `args` configure: S3 when a bucket is named, else the directory.
-pub fn from_config(
-    args: &FilesArgs,
-    data_dir: &std::path::Path,
-) -> anyhow::Result<Arc<dyn Files>> {
+pub fn from_config(args: &FilesArgs, data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn Files>> {
     match args.s3_bucket.as_deref().map(str::trim) {
         Some(bucket) if !bucket.is_empty() => Ok(Arc::new(s3::S3Files::new(&s3::S3Config {
             bucket: bucket.to_owned(),

@@ -120,7 +120,8 @@ async fn upload(
                     Error::invalid("roomId: not an id"),
                 )
                 .await?;
-                let text = String::from_utf8(bytes).map_err(|_| Error::invalid("roomId: not an id"))?;
+                let text =
+                    String::from_utf8(bytes).map_err(|_| Error::invalid("roomId: not an id"))?;
                 room = Some(text.trim().parse()?);
             }
             // Other fields are read (and limited) but ignored.
@@ -222,7 +223,11 @@ async fn get_thumbnail(
         .await?
         .ok_or_else(|| missing_bytes(&up))?;
     let mut res = shown.response(Body::from_stream(obj.body), &etag);
-    insert(res.headers_mut(), header::CONTENT_LENGTH, &obj.size.to_string());
+    insert(
+        res.headers_mut(),
+        header::CONTENT_LENGTH,
+        &obj.size.to_string(),
+    );
     Ok(res)
 }
 

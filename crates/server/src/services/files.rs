@@ -69,10 +69,7 @@ impl Uploads {
     }
 
     pub fn too_large(&self) -> Error {
-        Error::TooLarge(format!(
-            "file: at most {} MB",
-            self.max_bytes / 1024 / 1024
-        ))
+        Error::TooLarge(format!("file: at most {} MB", self.max_bytes / 1024 / 1024))
     }
 }
 
@@ -124,7 +121,11 @@ impl App {
         if let Some((_, format)) = images::image_kind(&bytes) {
             images::check_header(&bytes, format)?;
         }
-        let inspected = self.uploads.gate.run(move || images::inspect(bytes)).await?;
+        let inspected = self
+            .uploads
+            .gate
+            .run(move || images::inspect(bytes))
+            .await?;
         let etag = hex(&Sha256::digest(&inspected.bytes));
         let key = new_key();
         let size = i64::try_from(inspected.bytes.len()).unwrap_or(i64::MAX);
@@ -216,7 +217,9 @@ impl App {
                     self.remove_upload(&u).await;
                 }
             }
-            Err(e) => tracing::warn!(%message, error = %e, "could not remove a deleted message's files"),
+            Err(e) => {
+                tracing::warn!(%message, error = %e, "could not remove a deleted message's files")
+            }
         }
     }
 
@@ -326,7 +329,9 @@ mod tests {
     fn uploads_are_rate_limited_per_user_unless_off() {
         let on = Uploads::new(&FilesArgs::default(), true);
         let (ana, bob) = (Id(1), Id(2));
-        let ok = (0..UPLOAD_BURST).filter(|_| on.check_rate(ana).is_ok()).count();
+        let ok = (0..UPLOAD_BURST)
+            .filter(|_| on.check_rate(ana).is_ok())
+            .count();
         assert_eq!(ok, UPLOAD_BURST as usize);
         assert!(matches!(on.check_rate(ana), Err(Error::RateLimited { .. })));
         assert!(on.check_rate(bob).is_ok(), "per user");

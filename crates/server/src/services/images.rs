@@ -124,7 +124,9 @@ pub fn inspect(bytes: Bytes) -> Result<Inspected> {
 fn plain_type(bytes: &[u8]) -> String {
     match infer::get(bytes).map(|t| t.mime_type()) {
         Some(m) => m.to_owned(),
-        None if std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0) => "text/plain".to_owned(),
+        None if std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0) => {
+            "text/plain".to_owned()
+        }
         None => "application/octet-stream".to_owned(),
     }
 }

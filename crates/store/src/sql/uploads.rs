@@ -96,7 +96,11 @@ pub(super) async fn get(p: &Pools, id: Id) -> Result<Option<Upload>> {
 /// it. Only an unsent, not removed upload of the sender in that room; the
 /// conditional UPDATE is what makes a send and the sweeper exclusive.
 pub(super) async fn attach(c: &mut Conn, message: i64, msg: &NewMessage) -> Result<()> {
-    let Some(upload) = msg.file_url.as_deref().and_then(natter_core::files::file_id) else {
+    let Some(upload) = msg
+        .file_url
+        .as_deref()
+        .and_then(natter_core::files::file_id)
+    else {
         return Ok(());
     };
     let done = sqlx::query(
