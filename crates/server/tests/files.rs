@@ -351,6 +351,25 @@ async fn who_sees_a_file(app: TestApp) {
 
     // Unsent: its uploader only (a member of the room gets 404).
     assert_eq!(fetch(&app, &url, &ana, &[]).await.status(), StatusCode::OK);
+    let info: Value = fetch(&app, &format!("{url}/info"), &ana, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            info["file"]["name"].as_str(),
+            info["file"]["contentType"].as_str(),
+            info["file"]["width"].as_i64()
+        ),
+        (Some("cat.png"), Some("image/png"), Some(64))
+    );
+    assert_eq!(
+        fetch(&app, &format!("{url}/info"), &bob, &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         fetch(&app, &thumb, &ana, &[]).await.status(),
         StatusCode::OK

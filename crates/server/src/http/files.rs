@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::disable())
         .routes(routes!(get_file))
         .routes(routes!(get_thumbnail))
+        .routes(routes!(get_file_info))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,6 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct FileInfo {
     id: Id,
     url: String,
+    /// The uploader's file name (made safe).
+    name: String,
     thumbnail_url: Option<String>,
     content_type: String,
     size: i64,
@@ -133,16 +136,33 @@ async fn upload(
     let room = room.ok_or_else(|| Error::invalid("roomId: missing"))?;
     let (name, bytes) = file.ok_or_else(|| Error::invalid("file: missing"))?;
     let up = s.upload(&who, room, &name, bytes.into()).await?;
-    let info = FileInfo {
+    Ok((StatusCode::CREATED, Json(FileBody { file: info(up) })))
+}
+
+fn info(up: Upload) -> FileInfo {
+    FileInfo {
         id: up.id,
         url: file_url(up.id),
+        name: up.name,
         thumbnail_url: up.has_thumbnail.then(|| thumbnail_url(up.id)),
         content_type: up.content_type,
         size: up.size,
         width: up.width,
         height: up.height,
-    };
-    Ok((StatusCode::CREATED, Json(FileBody { file: info })))
+    }
+}
+
+/// GET /api/files/{id}/info — what a file is (name, type, size,
+/// dimensions), same access as the file itself; for file chips and previews.
+#[utoipa::path(get, path = "/api/files/{id}/info", tag = "files", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = FileBody), (status = 404, body = crate::error::ErrorEnvelope)))]
+async fn get_file_info(
+    State(s): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<FileBody>> {
+    let up = s.visible_file(&who, id).await?;
+    Ok(Json(FileBody { file: info(up) }))
 }
 
 /// GET /api/files/{id} — the file: to its uploader until it is sent, then
