@@ -1,7 +1,8 @@
 //! Hostile uploads against a real `natter` process: 20 parallel PNGs of
 //! 8192 × 8192 pixels (small on the wire, 200+ MB each if decoded) must be
 //! refused from their headers, leave the node up, and keep its peak RSS
-//! (VmHWM, read from /proc) under 300 MB.
+//! (VmHWM, read from /proc) under 300 MB; then 4 parallel 36 MP PNGs (under
+//! the limit) are decoded within the decode memory budget, under it too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -86,7 +87,11 @@ impl Node {
 /// A real 8192 × 8192 grey PNG: every row zero, so it compresses to a few
 /// hundred KB while decoding it would take 64 MB (grey) to 256 MB (RGBA).
 fn huge_png() -> Vec<u8> {
-    let img = image::GrayImage::new(8192, 8192);
+    png_of(8192, 8192)
+}
+
+fn png_of(w: u32, h: u32) -> Vec<u8> {
+    let img = image::GrayImage::new(w, h);
     let mut out = Vec::new();
     let encoder = image::codecs::png::PngEncoder::new_with_quality(
         &mut out,
@@ -182,6 +187,27 @@ async fn twenty_parallel_huge_pngs_leave_the_node_up_and_small() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
+
+    // Images under the limit are decoded, within the decode memory budget:
+    // several 36 MP ones at once are decoded one after the other.
+    let big = png_of(6000, 6000);
+    let uploads = (0..4).map(|i| {
+        let form = Form::new().text("roomId", room.clone()).part(
+            "file",
+            Part::bytes(big.clone()).file_name(format!("big{i}.png")),
+        );
+        client
+            .post(format!("{}/api/upload", node.base))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+    });
+    for answer in futures_util::future::join_all(uploads).await {
+        let res = answer.expect("an answer");
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["file"]["width"], 6000, "{body}");
+    }
 
     let peak = node.peak_rss_kb();
     eprintln!(

@@ -118,13 +118,17 @@ impl App {
             )));
         }
         // Images: refused from their header (cheap) before queueing to decode.
-        if let Some((_, format)) = images::image_kind(&bytes) {
-            images::check_header(&bytes, format)?;
-        }
+        let cost_mb = match images::image_kind(&bytes) {
+            Some((_, format)) => {
+                let (w, h) = images::check_header(&bytes, format)?;
+                images::decode_cost_mb(w, h)
+            }
+            None => 1,
+        };
         let inspected = self
             .uploads
             .gate
-            .run(move || images::inspect(bytes))
+            .run(cost_mb, move || images::inspect(bytes))
             .await?;
         let etag = hex(&Sha256::digest(&inspected.bytes));
         let key = new_key();

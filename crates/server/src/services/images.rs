@@ -26,6 +26,17 @@ const THUMB_SIDE: u32 = 360;
 const JPEG_QUALITY: u8 = 90;
 /// Decodes waiting per core before new ones are refused (`rate_limited`).
 pub const QUEUE_PER_CORE: usize = 8;
+/// Pixel memory all decodes of a node may hold at once, in MB: one image at
+/// the 40 MP limit fits; two such are decoded one after the other, whatever
+/// the number of cores.
+pub const DECODE_MEMORY_MB: u32 = 192;
+
+/// What decoding an image of `w` × `h` may take, in MB (4 bytes a pixel,
+/// and one MB for the rest), as charged to [`DECODE_MEMORY_MB`].
+pub fn decode_cost_mb(w: u32, h: u32) -> u32 {
+    let mb = (u64::from(w) * u64::from(h) * 4).div_ceil(1024 * 1024) + 1;
+    u32::try_from(mb).unwrap_or(u32::MAX).min(DECODE_MEMORY_MB)
+}
 
 /// What the server decided a file is, and the bytes to store (an image's
 /// without its metadata).
@@ -165,11 +176,13 @@ fn strip_webp(bytes: Bytes) -> Result<Bytes> {
     Ok(webp.encoder().bytes())
 }
 
-/// At most one decode per core at a time; a bounded number wait, the rest
-/// are refused at once (`rate_limited`, retry in 2 s) instead of piling up.
+/// At most one decode per core at a time, within a memory budget; a bounded
+/// number wait, the rest are refused at once (`rate_limited`, retry in 2 s)
+/// instead of piling up.
 pub struct DecodeGate {
     run: Arc<Semaphore>,
     admit: Arc<Semaphore>,
+    memory: Arc<Semaphore>,
 }
 
 impl DecodeGate {
@@ -178,6 +191,7 @@ impl DecodeGate {
         DecodeGate {
             run: Arc::new(Semaphore::new(workers)),
             admit: Arc::new(Semaphore::new(workers + queue)),
+            memory: Arc::new(Semaphore::new(DECODE_MEMORY_MB as usize)),
         }
     }
 
@@ -187,9 +201,10 @@ impl DecodeGate {
         DecodeGate::new(cores, cores * QUEUE_PER_CORE)
     }
 
-    /// Runs `f` on a blocking thread once a worker is free. The permits go
-    /// with `f`, so a cancelled request does not free its slot early.
-    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    /// Runs `f` on a blocking thread once a worker and `cost_mb` of the
+    /// memory budget are free. The permits go with `f`, so a cancelled
+    /// request does not free its slot early.
+    pub async fn run<T, F>(&self, cost_mb: u32, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce() -> Result<T> + Send + 'static,
@@ -201,6 +216,12 @@ impl DecodeGate {
             .map_err(|_| Error::RateLimited {
                 retry_after_secs: 2,
             })?;
+        let memory = self
+            .memory
+            .clone()
+            .acquire_many_owned(cost_mb.clamp(1, DECODE_MEMORY_MB))
+            .await
+            .map_err(Error::internal)?;
         let running = self
             .run
             .clone()
@@ -208,7 +229,7 @@ impl DecodeGate {
             .await
             .map_err(Error::internal)?;
         tokio::task::spawn_blocking(move || {
-            let _slots = (admitted, running);
+            let _slots = (admitted, memory, running);
             f()
         })
         .await
@@ -279,7 +300,7 @@ mod tests {
         let first = {
             let gate = gate.clone();
             tokio::spawn(async move {
-                gate.run(move || {
+                gate.run(1, move || {
                     rx.recv().unwrap();
                     Ok(1)
                 })
@@ -292,16 +313,53 @@ mod tests {
         }
         let second = {
             let gate = gate.clone();
-            tokio::spawn(async move { gate.run(|| Ok(2)).await })
+            tokio::spawn(async move { gate.run(1, || Ok(2)).await })
         };
         while gate.admit.available_permits() != 0 {
             tokio::task::yield_now().await;
         }
-        let third = gate.run(|| Ok(3)).await;
+        let third = gate.run(1, || Ok(3)).await;
         assert!(matches!(third, Err(Error::RateLimited { .. })), "{third:?}");
         tx.send(()).unwrap();
         assert_eq!(first.await.unwrap().unwrap(), 1);
         assert_eq!(second.await.unwrap().unwrap(), 2);
-        assert_eq!(gate.run(|| Ok(4)).await.unwrap(), 4);
+        assert_eq!(gate.run(1, || Ok(4)).await.unwrap(), 4);
+    }
+
+    #[tokio::test]
+    async fn big_decodes_share_the_memory_budget() {
+        assert_eq!(decode_cost_mb(10, 10), 2);
+        assert_eq!(decode_cost_mb(8000, 5000), 154);
+        assert_eq!(decode_cost_mb(40_000, 40_000), DECODE_MEMORY_MB);
+        // Two workers, but two 154 MB decodes do not fit at once.
+        let gate = Arc::new(DecodeGate::new(2, 4));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let first = {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                gate.run(154, move || {
+                    rx.recv().unwrap();
+                    Ok(1)
+                })
+                .await
+            })
+        };
+        while gate.memory.available_permits() == DECODE_MEMORY_MB as usize {
+            tokio::task::yield_now().await;
+        }
+        let second = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.run(154, || Ok(2)).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(
+            gate.run.available_permits(),
+            1,
+            "the second waits for memory, not a worker"
+        );
+        assert!(!second.is_finished());
+        tx.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), 1);
+        assert_eq!(second.await.unwrap().unwrap(), 2);
     }
 }
