@@ -215,6 +215,10 @@ ensure_tools() {
   venv="${NATTER_PY_VENV:-$HOME/.cache/natter-py-venv}"
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
+  # the S3-compatible server (moto) the file-store tests start on a free loopback port
+  # (tests/s3/server.py); a test that needs S3 fails, not skips, without it
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/s3/requirements.txt
+  export NATTER_TEST_S3_PYTHON="$venv/bin/python"
 }
 
 setup "tools" ensure_tools

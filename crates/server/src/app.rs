@@ -34,6 +34,10 @@ pub struct App {
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Web Push: VAPID key, focus, the sender's queue (`push/`).
     pub push: Arc<crate::push::Push>,
+    /// Where uploaded bytes live (local folder or S3); a test may swap it.
+    pub files: Arc<dyn crate::files::Files>,
+    /// Upload limits and the image decode gate.
+    pub uploads: crate::services::files::Uploads,
 }
 
 #[derive(Clone)]

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply the database migrations, then exit.
     Migrate(StoreArgs),
     /// Print a new VAPID private key (for `NATTER_VAPID_PRIVATE_KEY`) and its public key.
@@ -89,6 +89,9 @@ pub struct ServeArgs {
     pub conn_limits: ConnLimitArgs,
     #[command(flatten)]
     pub push: PushArgs,
+    /// Uploads: where they are stored and how much a user may upload.
+    #[command(flatten)]
+    pub files: FilesArgs,
 }
 
 /// HTTP connection limits; see `listener::Limits` and docs/SECURITY.md.
@@ -168,5 +171,46 @@ impl ServeArgs {
             self.rate_limits.to_ascii_lowercase().as_str(),
             "off" | "false" | "0" | "no"
         )
+    }
+}
+
+/// Uploads: the store (a local folder, or S3 when `AWS_S3_BUCKET` is set) and
+/// the limits. See docs/OPERATIONS.md ("File storage").
+#[derive(Debug, Clone, Args)]
+pub struct FilesArgs {
+    /// Largest upload, in MB (`too_large` beyond).
+    #[arg(long, env = "NATTER_MAX_UPLOAD_MB", default_value_t = 10)]
+    pub max_upload_mb: u64,
+    /// What one user may upload in 24 hours, in MB (`too_large` beyond).
+    #[arg(long, env = "NATTER_UPLOAD_QUOTA_MB", default_value_t = 1024)]
+    pub upload_quota_mb: u64,
+    /// S3 bucket for uploads; set it to store files in S3 instead of
+    /// `<data-dir>/uploads` (needed for a cluster without a shared volume).
+    #[arg(long, env = "AWS_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// S3 region (default `us-east-1`).
+    #[arg(long, env = "AWS_REGION")]
+    pub s3_region: Option<String>,
+    /// Endpoint of an S3-compatible service (MinIO, Ceph, R2, Garage…):
+    /// path-style requests; `http://` allowed.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub s3_endpoint: Option<String>,
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+}
+
+impl Default for FilesArgs {
+    fn default() -> Self {
+        FilesArgs {
+            max_upload_mb: 10,
+            upload_quota_mb: 1024,
+            s3_bucket: None,
+            s3_region: None,
+            s3_endpoint: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+        }
     }
 }

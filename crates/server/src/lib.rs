@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod gateway;
 pub mod http;
 pub mod limits;
@@ -41,6 +42,15 @@ pub const MAX_BODY_BYTES: usize = 1_000_000;
 
 /// Builds the node: store (migrated), engine, state, router.
 pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
+    let files = files::from_config(&config.files, &config.store.data_dir)?;
+    build_with_files(config, files).await
+}
+
+/// `build` with the given file store (tests swap it).
+pub async fn build_with_files(
+    config: ServeArgs,
+    files: Arc<dyn files::Files>,
+) -> anyhow::Result<(Router, AppState)> {
     let url = config.store.database_url();
     let redis_url = config.redis_url.clone().filter(|u| !u.trim().is_empty());
     if redis_url.is_some() && config.store.is_embedded() {
@@ -90,6 +100,7 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         },
         Arc::new(metrics::MeteredFanout::new(fanout, metrics.clone())),
     );
+    let uploads = services::files::Uploads::new(&config.files, config.rate_limits_on());
     let app = AppState(Arc::new(App {
         tokens: Tokens::new(&secret, Duration::from_secs(config.token_ttl_hours * 3600)),
         limits: limits::RateLimits::new(config.rate_limits_on()),
@@ -103,6 +114,8 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         metrics: metrics.clone(),
         cluster: cluster.clone(),
         push,
+        uploads,
+        files,
     }));
     engine.namespace(
         NS,
@@ -112,6 +125,14 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         start_cluster(&app, c).await?;
     }
     start_store_probe(&app);
+    services::files::start_sweeper(&app);
+    tracing::info!("uploads are stored in the {}", app.files.describe());
+    if app.cluster.is_some() && app.config.files.s3_bucket.is_none() {
+        tracing::warn!(
+            "cluster mode with uploads in a local folder: set AWS_S3_BUCKET (or share the folder) \
+             so every node serves every file"
+        );
+    }
 
     let mut router = http::router()
         .with_state(app.clone())

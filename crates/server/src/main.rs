@@ -15,7 +15,7 @@ async fn main() -> std::process::ExitCode {
             .await
             .map(|()| tracing::info!("migrations applied"))
             .map_err(anyhow::Error::from),
-        Some(Command::Serve(args)) => natter_server::serve(args).await,
+        Some(Command::Serve(args)) => natter_server::serve(*args).await,
         Some(Command::VapidKey) => natter_server::push::print_new_key(),
         None => natter_server::serve(cli.serve).await,
     };

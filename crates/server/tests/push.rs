@@ -51,6 +51,7 @@ fn config(db: &TestDb, dir: &tempfile::TempDir, push: PushArgs) -> ServeArgs {
         secure_cookie: false,
         conn_limits: Default::default(),
         push,
+        files: Default::default(),
     }
 }
 

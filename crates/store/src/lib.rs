@@ -115,6 +115,10 @@ pub struct NewUpload {
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub has_thumbnail: bool,
+    /// Where the bytes are in the file store (written before this row).
+    pub storage_key: String,
+    /// The bytes' sha-256 (hex), served as the ETag.
+    pub etag: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +133,13 @@ pub struct Upload {
     pub height: Option<i32>,
     pub has_thumbnail: bool,
     pub created_at: OffsetDateTime,
+    /// The message that sent it; `None`: not sent yet (its uploader alone sees it).
+    pub message_id: Option<Id>,
+    /// Where the bytes are in the file store (thumbnail: `<key>.thumb`).
+    pub storage_key: String,
+    pub etag: String,
+    /// Visible to nobody: its message was deleted, or its bytes are being removed.
+    pub gone: bool,
 }
 
 /// One page of history.
@@ -303,6 +314,28 @@ pub trait Store: Send + Sync + 'static {
     async fn prune_push_subscription(&self, endpoint: &str) -> Result<bool>;
     /// Every subscription of these users, by user then age.
     async fn push_subscriptions_of(&self, users: &[Id]) -> Result<Vec<PushSubscription>>;
+    // ---- uploads: lifecycle (issue 12) ----
+    // `post_message` links a message's upload (`fileUrl` of the form
+    // `/api/files/{id}`) to it in the message's transaction: only an unsent,
+    // not removed upload of the sender in that room (else `invalid`).
+
+    /// Bytes `user` uploaded since `since` (their upload quota).
+    async fn uploaded_bytes_since(&self, user: Id, since: OffsetDateTime) -> Result<i64>;
+    /// Marks the uploads of a (deleted) message removed and returns them, so
+    /// the caller removes their bytes, then calls [`Store::forget_upload`].
+    async fn remove_uploads_of_message(&self, message: Id) -> Result<Vec<Upload>>;
+    /// Claims up to `limit` uploads whose bytes must go: unsent and created
+    /// before `unsent_before`, or of a deleted message (these are marked
+    /// removed), and any marked removed whose removal was not finished. Safe
+    /// to run on several nodes at once (each claim is one conditional UPDATE;
+    /// removing bytes twice is harmless).
+    async fn claim_expired_uploads(
+        &self,
+        unsent_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Upload>>;
+    /// Deletes the row of an upload whose bytes were removed.
+    async fn forget_upload(&self, id: Id) -> Result<()>;
 }
 
 /// Opens the store at `url` and brings its schema up to date: SQLite for

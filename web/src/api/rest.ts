@@ -168,3 +168,16 @@ export function uploadFile(
   });
   return { promise, abort: () => xhr.abort() };
 }
+
+const fileInfos = new Map<string, Promise<UploadedFile>>();
+
+/** GET /api/files/{id}/info for a file url of ours (name, type, size), cached. */
+export function fileInfo(fileUrl: string): Promise<UploadedFile> {
+  let p = fileInfos.get(fileUrl);
+  if (!p) {
+    p = request<FileEnvelope>('GET', `${fileUrl.replace(/^\/api/, '')}/info`).then((e) => e.file);
+    p.catch(() => fileInfos.delete(fileUrl));
+    fileInfos.set(fileUrl, p);
+  }
+  return p;
+}

@@ -93,6 +93,8 @@ export interface Message {
 export interface UploadedFile {
   id: Id;
   url: string;
+  /** The uploader's file name (made safe by the server). */
+  name?: string;
   thumbnailUrl: string | null;
   contentType: string;
   size: number;

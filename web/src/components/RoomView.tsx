@@ -4,6 +4,7 @@ import { chat, useChat } from '../state';
 import { roomTitle } from '../state/chat';
 import type { ChatMessage } from '../state/timeline';
 import { Composer } from './Composer';
+import { FileDropZone } from './FileDropZone';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './Icon';
 import { MemberList } from './MemberList';
@@ -36,6 +37,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
 
   return (
     <div className={membersOpen && !room.isDirect ? 'room with-members' : 'room'}>
+      <FileDropZone roomId={room.id}>
       <div className="room-main">
         <header className="room-header">
           <button type="button" className="icon-button drawer-button" aria-label="Open sidebar" onClick={onOpenDrawer}>
@@ -122,6 +124,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
           onError={setError}
         />
       </div>
+      </FileDropZone>
       {membersOpen && !room.isDirect && <MemberList room={room} onClose={onToggleMembers} />}
       {leaving && (
         <ConfirmDialog

@@ -160,7 +160,7 @@ impl App {
         if m.deleted_at.is_some() {
             return Ok(m);
         }
-        let _order = self.room_locks.lock(m.room_id).await;
+        let order = self.room_locks.lock(m.room_id).await;
         let change = self.store.delete_message(id).await?;
         self.emit_room(
             m.room_id,
@@ -171,6 +171,11 @@ impl App {
                 event_seq: change.event_seq,
             },
         );
+        drop(order);
+        // Its file is already visible to nobody; this removes the bytes.
+        if m.file_url.is_some() {
+            self.remove_attachments(id).await;
+        }
         Ok(change.value)
     }
 

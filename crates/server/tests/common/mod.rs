@@ -4,9 +4,13 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
+pub mod s3;
 
-use natter_server::config::{ServeArgs, StoreArgs};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use natter_server::app::AppState;
+use natter_server::config::{FilesArgs, ServeArgs, StoreArgs};
 use natter_store::testing::TestDb;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -14,6 +18,8 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// The node's state (its store, file store, services).
+    pub state: AppState,
     _db: TestDb,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -32,6 +38,16 @@ pub enum Backend {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, FilesArgs::default(), None).await
+    }
+
+    /// A node with these upload settings (an S3 bucket, limits) and,
+    /// if given, this file store instead of the configured one.
+    pub async fn start_with(
+        backend: Backend,
+        files: FilesArgs,
+        store: Option<Arc<dyn natter_server::files::Files>>,
+    ) -> TestApp {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await,
@@ -52,8 +68,13 @@ impl TestApp {
             secure_cookie: false,
             conn_limits: Default::default(),
             push: Default::default(),
+            files,
         };
-        let (router, _state) = natter_server::build(config).await.expect("build app");
+        let (router, state) = match store {
+            Some(f) => natter_server::build_with_files(config, f).await,
+            None => natter_server::build(config).await,
+        }
+        .expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -68,6 +89,7 @@ impl TestApp {
         TestApp {
             base: format!("http://{addr}"),
             client: Client::new(),
+            state,
             _db: db,
             _dir: dir,
             server,

@@ -227,4 +227,20 @@ impl Store for Backend {
     async fn push_subscriptions_of(&self, users: &[Id]) -> Result<Vec<PushSubscription>> {
         push::of_users(&self.pools, users).await
     }
+    async fn uploaded_bytes_since(&self, user: Id, since: time::OffsetDateTime) -> Result<i64> {
+        uploads::bytes_since(&self.pools, user, since).await
+    }
+    async fn remove_uploads_of_message(&self, message: Id) -> Result<Vec<Upload>> {
+        uploads::remove_of_message(&self.pools, message).await
+    }
+    async fn claim_expired_uploads(
+        &self,
+        unsent_before: time::OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Upload>> {
+        uploads::claim_expired(&self.pools, unsent_before, limit).await
+    }
+    async fn forget_upload(&self, id: Id) -> Result<()> {
+        uploads::forget(&self.pools, id).await
+    }
 }
