@@ -5,6 +5,8 @@
 #
 #   bench/run.sh [results-dir]          # sizes below; override with env
 #   SMALL=1 bench/run.sh                # a quicker, smaller run
+#   SMOKE=1 bench/run.sh                # seconds-long correctness run of the script
+#                                       # itself (natter-bench --smoke; CI runs it)
 #
 # Needs: release builds of `natter` and `natter-bench`
 #   NATTER_SKIP_UI_BUILD=1 cargo build --release -p natter-server -p natter-bench
@@ -31,6 +33,8 @@ if [ -n "${SMALL:-}" ]; then
   S6_MESSAGES=1000000; S6_ROOMS=1000; S8_CLIENTS=500; S8_SECS=30
 fi
 
+smoke=(); [ -n "${SMOKE:-}" ] && smoke=(--smoke)
+
 if [ "$(nproc)" -ge 2 ]; then srv_pin=(taskset -c 0); gen_pin=(--pin 1); else srv_pin=(); gen_pin=(); fi
 
 pids=()
@@ -47,11 +51,13 @@ wait_port() { for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$1/healthz" >
 } > "$out/machine.txt"
 
 ONLY="${ONLY:-s1-idle s3-fanout s4-durable s6-history s8-jitter}"   # scenarios to run
+failed=()
 run() { # label scenario args…
   local label=$1 scen=$2; shift 2
   case " $ONLY " in *" $scen "*) ;; *) return 0 ;; esac
   echo "== $label $scen" >&2
-  "$BENCH" "$scen" --label "$label" "${gen_pin[@]}" --out "$out/$label-$scen.json" "$@" >/dev/null 2> >(tee "$out/$label-$scen.log" >&2) || echo "!! $label $scen failed" >&2
+  "$BENCH" "$scen" --label "$label" "${gen_pin[@]}" "${smoke[@]}" --out "$out/$label-$scen.json" "$@" >/dev/null 2> >(tee "$out/$label-$scen.log" >&2) \
+    || { echo "!! $label $scen failed" >&2; failed+=("$label $scen"); }
 }
 
 # ---------------- Natter (SQLite, embedded) ----------------
@@ -66,7 +72,7 @@ start_natter
 u="http://127.0.0.1:$port_natter"
 # Registration hashes passwords (argon2id): the allocator keeps that memory, so
 # S1 provisions first, then restarts the server and measures a clean process.
-"$BENCH" s1-idle --url "$u" --conns "$S1_CONNS" --conns-per-user "$S1_PER_USER" --provision-only --save-provision "$out/natter-users.json" >/dev/null
+"$BENCH" s1-idle --url "$u" --conns "$S1_CONNS" --conns-per-user "$S1_PER_USER" --provision-only --save-provision "$out/natter-users.json" "${smoke[@]}" >/dev/null
 kill "$npid"; wait "$npid" 2>/dev/null || true
 start_natter
 run natter s1-idle --url "$u" --server-pid "$npid" --conns "$S1_CONNS" --conns-per-user "$S1_PER_USER" --provision-file "$out/natter-users.json" --duration 900
@@ -88,3 +94,7 @@ run node-socketio s3-fanout --url "$u" --server-pid "$jpid" --conns "$S3_CONNS" 
 run node-socketio s4-durable --url "$u" --server-pid "$jpid" --rooms "$S4_ROOMS" --rates "$S4_RATES" --duration 300
 run node-socketio s8-jitter --url "$u" --server-pid "$jpid" --clients "$S8_CLIENTS" --run-secs "$S8_SECS" --duration 300
 echo "results in $out" >&2
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '!! failed: %s\n' "${failed[@]}" >&2
+  exit 1
+fi

@@ -9,6 +9,8 @@
 #   DATABASE_URL   default postgres://postgres@127.0.0.1:5432/natter_cluster (created if missing)
 #   REDIS_URL      default redis://127.0.0.1:6379
 #   JWT_SECRET     default: a random one for this run
+#   NATTER_VAPID_PRIVATE_KEY / NATTER_VAPID_SUBJECT   Web Push key for every node
+#                  (default: a new one for this run, from `natter vapid-key`)
 #   NODES          number of nodes (default 3), on ports BASE_PORT+1…
 #   BASE_PORT      default 3000;  LB_PORT: nginx's port, default 8080
 #   NGINX          the nginx binary (default: nginx on PATH; `apt-get install nginx` if missing)
@@ -32,6 +34,8 @@ if [[ -z "${NATTER_BIN:-}" ]]; then
   fi
 fi
 [[ -x "$NATTER_BIN" ]] || { echo "no natter binary at $NATTER_BIN" >&2; exit 1; }
+VAPID_KEY="${NATTER_VAPID_PRIVATE_KEY:-$("$NATTER_BIN" vapid-key | sed -n 's/^NATTER_VAPID_PRIVATE_KEY=//p')}"
+VAPID_SUBJECT="${NATTER_VAPID_SUBJECT:-mailto:admin@localhost}"
 [[ -n "$NGINX" ]] || { echo "nginx not found: apt-get install nginx (or set NGINX=)" >&2; exit 1; }
 command -v redis-cli >/dev/null && { redis-cli -u "$REDIS_URL" ping >/dev/null || { echo "Redis at $REDIS_URL does not answer" >&2; exit 1; }; }
 
@@ -64,6 +68,7 @@ for i in $(seq 1 "$NODES"); do
   port=$((BASE_PORT + i))
   mkdir -p "$run/node$i"
   DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" JWT_SECRET="$JWT_SECRET" \
+    NATTER_VAPID_PRIVATE_KEY="$VAPID_KEY" NATTER_VAPID_SUBJECT="$VAPID_SUBJECT" \
     NATTER_DATA_DIR="$run/node$i" NATTER_TRUSTED_PROXIES=127.0.0.1 \
     "$NATTER_BIN" serve --port "$port" --bind 127.0.0.1 >"$run/node$i.log" 2>&1 &
   pids+=("$!")

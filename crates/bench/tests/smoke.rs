@@ -165,3 +165,44 @@ fn s8_jitter_smoke() {
     assert!(r["force_closes"].as_u64().unwrap() > 0);
     assert_eq!(r["members_complete"], r["members"]);
 }
+
+/// `bench/run.sh` itself, with every scenario in `--smoke` size, on Natter and
+/// the Node baseline: each scenario must leave an `ok` report (a preset whose
+/// provisioning one scenario cannot reuse used to fail only in the script).
+#[test]
+fn run_sh_smoke_runs_every_scenario_on_both_servers() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new("bash")
+        .arg(root.join("bench/run.sh"))
+        .arg(out.path())
+        .env("SMOKE", "1")
+        .env("NATTER_BIN", natter_bin())
+        .env("NATTER_BENCH_BIN", env!("CARGO_BIN_EXE_natter-bench"))
+        .env("PORT_NATTER", free_port().to_string())
+        .env("PORT_NODE", free_port().to_string())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .status()
+        .expect("running bench/run.sh");
+    assert!(status.success(), "bench/run.sh failed: {status}");
+    let natter = [
+        "s1-idle",
+        "s3-fanout",
+        "s4-durable",
+        "s8-jitter",
+        "s6-history",
+    ];
+    let node = ["s1-idle", "s3-fanout", "s4-durable", "s8-jitter"];
+    let reports = natter
+        .iter()
+        .map(|s| format!("natter-{s}.json"))
+        .chain(node.iter().map(|s| format!("node-socketio-{s}.json")));
+    for name in reports {
+        let path = out.path().join(&name);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{name}: no report from bench/run.sh ({e})"));
+        let report: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(report["ok"], true, "{name}: {report:#}");
+    }
+}

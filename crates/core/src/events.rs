@@ -15,10 +15,13 @@ pub enum ClientEvent {
     MessageRead,
     DmSend,
     Sync,
+    /// Which room this socket shows, visible and focused (`null`: none), so
+    /// its user is not pushed that room's messages.
+    Focus,
 }
 
 impl ClientEvent {
-    pub const ALL: [ClientEvent; 11] = [
+    pub const ALL: [ClientEvent; 12] = [
         ClientEvent::RoomJoin,
         ClientEvent::RoomLeave,
         ClientEvent::MessageSend,
@@ -30,6 +33,7 @@ impl ClientEvent {
         ClientEvent::MessageRead,
         ClientEvent::DmSend,
         ClientEvent::Sync,
+        ClientEvent::Focus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +49,7 @@ impl ClientEvent {
             ClientEvent::MessageRead => "message:read",
             ClientEvent::DmSend => "dm:send",
             ClientEvent::Sync => "sync",
+            ClientEvent::Focus => "focus",
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod mentions;
 pub mod model;
 pub mod perms;

@@ -137,6 +137,65 @@ pub struct Room {
     /// For a DM: the other person.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub peer: Option<User>,
+    /// The viewer's notification level here (their default when not set:
+    /// `all` in a DM, `mentions` in a room).
+    pub notifications: NotificationLevel,
+}
+
+/// What a member is notified of in one room (push and the `notification`
+/// event). Unread and mention counts count whatever the level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationLevel {
+    /// Every message (the default of a DM).
+    All,
+    /// Messages that mention them, `@room` included (the default of a room).
+    Mentions,
+    /// Nothing.
+    None,
+}
+
+impl NotificationLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationLevel::All => "all",
+            NotificationLevel::Mentions => "mentions",
+            NotificationLevel::None => "none",
+        }
+    }
+
+    /// A member's level when they have not chosen one.
+    pub fn default_for(is_direct: bool) -> Self {
+        if is_direct {
+            NotificationLevel::All
+        } else {
+            NotificationLevel::Mentions
+        }
+    }
+
+    /// Whether a message reaches this member at this level.
+    pub fn notifies(self, mentioned: bool) -> bool {
+        match self {
+            NotificationLevel::All => true,
+            NotificationLevel::Mentions => mentioned,
+            NotificationLevel::None => false,
+        }
+    }
+}
+
+impl std::str::FromStr for NotificationLevel {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "all" => Ok(NotificationLevel::All),
+            "mentions" => Ok(NotificationLevel::Mentions),
+            "none" => Ok(NotificationLevel::None),
+            other => Err(crate::Error::invalid(format!(
+                "'{other}' is not a notification level (all, mentions, none)"
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

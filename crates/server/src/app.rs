@@ -32,6 +32,12 @@ pub struct App {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// This node's link to the others (cluster mode, `REDIS_URL` set).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Web Push: VAPID key, focus, the sender's queue (`push/`).
+    pub push: Arc<crate::push::Push>,
+    /// Where uploaded bytes live (local folder or S3); a test may swap it.
+    pub files: Arc<dyn crate::files::Files>,
+    /// Upload limits and the image decode gate.
+    pub uploads: crate::services::files::Uploads,
     /// Revocable sessions: the cache of checked sessions, socket expiries.
     pub sessions: crate::sessions::SessionCache,
     /// `NATTER_TRUSTED_PROXIES`.

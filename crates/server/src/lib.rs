@@ -7,13 +7,16 @@ pub mod cluster;
 pub mod config;
 pub mod envelope;
 pub mod error;
+pub mod files;
 pub mod gateway;
 pub mod http;
 pub mod limits;
+pub mod listener;
 pub mod metrics;
 pub mod origin;
 pub mod presence;
 pub mod proxy;
+pub mod push;
 pub mod services;
 pub mod sessions;
 pub mod web;
@@ -43,6 +46,15 @@ pub const MAX_BODY_BYTES: usize = 1_000_000;
 
 /// Builds the node: store (migrated), engine, state, router.
 pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
+    let files = files::from_config(&config.files, &config.store.data_dir)?;
+    build_with_files(config, files).await
+}
+
+/// `build` with the given file store (tests swap it).
+pub async fn build_with_files(
+    config: ServeArgs,
+    files: Arc<dyn files::Files>,
+) -> anyhow::Result<(Router, AppState)> {
     let url = config.store.database_url();
     let redis_url = config.redis_url.clone().filter(|u| !u.trim().is_empty());
     if redis_url.is_some() && config.store.is_embedded() {
@@ -56,6 +68,8 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
     let frontend_origin = frontend_origin(config.frontend_url.as_deref())?;
     prepare_data_dir(&config)?;
     let secret = jwt_secret(&config)?;
+    let vapid =
+        push::vapid::Vapid::load(&config.push, &config.store.data_dir, redis_url.is_some())?;
     let metrics = metrics::Metrics::new();
     let store = natter_store::connect(&url)
         .await
@@ -73,6 +87,13 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         ),
         None => None,
     };
+    let push = push::Push::start(
+        vapid,
+        &config.push,
+        store.clone(),
+        &metrics,
+        cluster.clone(),
+    )?;
     let (fanout, presence): (Arc<dyn natter_realtime::Fanout>, _) = match &cluster {
         Some(c) => (
             cluster::fanout::RedisFanout::start(c.clone()),
@@ -87,6 +108,7 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         },
         Arc::new(metrics::MeteredFanout::new(fanout, metrics.clone())),
     );
+    let uploads = services::files::Uploads::new(&config.files, config.rate_limits_on());
     let app = AppState(Arc::new(App {
         tokens: Tokens::new(&secret, Duration::from_secs(config.token_ttl_hours * 3600)),
         limits: limits::RateLimits::new(config.rate_limits_on()),
@@ -99,6 +121,9 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         config,
         metrics: metrics.clone(),
         cluster: cluster.clone(),
+        push,
+        uploads,
+        files,
         sessions: sessions::SessionCache::default(),
         trusted,
     }));
@@ -110,6 +135,14 @@ pub async fn build(config: ServeArgs) -> anyhow::Result<(Router, AppState)> {
         start_cluster(&app, c).await?;
     }
     start_store_probe(&app);
+    services::files::start_sweeper(&app);
+    tracing::info!("uploads are stored in the {}", app.files.describe());
+    if app.cluster.is_some() && app.config.files.s3_bucket.is_none() {
+        tracing::warn!(
+            "cluster mode with uploads in a local folder: set AWS_S3_BUCKET (or share the folder) \
+             so every node serves every file"
+        );
+    }
     sessions::start_sweeper(&app);
 
     let mut router = http::router()
@@ -197,11 +230,8 @@ pub async fn serve(config: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("natter listening on http://{}", listener.local_addr()?);
     let engine = app.engine.clone();
     let cluster = app.cluster.clone();
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let limits = app.config.conn_limits.limits();
+    listener::serve(listener, router, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: closing sockets, finishing requests");
         engine.shutdown().await;
@@ -302,7 +332,7 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -315,7 +345,7 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
 

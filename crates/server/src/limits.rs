@@ -46,8 +46,6 @@ pub mod defaults {
     pub const DMS_PER_MIN: u32 = 30;
     /// Membership changes (join, leave, invite, remove, role) per user per minute.
     pub const MEMBERSHIP_PER_MIN: u32 = 60;
-    /// Uploads per user per minute.
-    pub const UPLOADS_PER_MIN: u32 = 30;
     /// The longest login name kept as a limiter key (longer ones are cut).
     pub const LOGIN_KEY_MAX: usize = 64;
 }
@@ -70,7 +68,6 @@ pub struct RateLimits {
     rooms: DefaultKeyedRateLimiter<Id>,
     dms: DefaultKeyedRateLimiter<Id>,
     membership: DefaultKeyedRateLimiter<Id>,
-    uploads: DefaultKeyedRateLimiter<Id>,
 }
 
 fn nz(n: u32) -> NonZeroU32 {
@@ -99,7 +96,6 @@ pub enum Action {
     CreateRoom,
     OpenDm,
     Membership,
-    Upload,
 }
 
 impl RateLimits {
@@ -120,7 +116,6 @@ impl RateLimits {
             rooms: RateLimiter::keyed(per_minute(ROOMS_PER_MIN)),
             dms: RateLimiter::keyed(per_minute(DMS_PER_MIN)),
             membership: RateLimiter::keyed(per_minute(MEMBERSHIP_PER_MIN)),
-            uploads: RateLimiter::keyed(per_minute(UPLOADS_PER_MIN)),
         }
     }
 
@@ -177,7 +172,6 @@ impl RateLimits {
             Action::CreateRoom => &self.rooms,
             Action::OpenDm => &self.dms,
             Action::Membership => &self.membership,
-            Action::Upload => &self.uploads,
         };
         self.check(limiter, &user)
     }
@@ -200,7 +194,6 @@ impl RateLimits {
             &self.rooms,
             &self.dms,
             &self.membership,
-            &self.uploads,
         ] {
             l.retain_recent();
         }

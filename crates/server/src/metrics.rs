@@ -158,6 +158,15 @@ impl Metrics {
         self.store_ping_seconds.observe(took.as_secs_f64());
         self.store_up.set(i64::from(ok));
     }
+
+    /// A counter owned by another module (e.g. push), shown with the rest.
+    pub fn register_counter(&self, name: &str, help: &str) -> IntCounter {
+        let c = counter(name, help);
+        if let Err(e) = self.registry.register(Box::new(c.clone())) {
+            tracing::error!(error = %e, "could not register a metric");
+        }
+        c
+    }
 }
 
 /// Metric definitions are constants (names and help texts checked by the
@@ -236,6 +245,16 @@ impl<H: Handler> Handler for Metered<H> {
     async fn disconnect(&self, socket: &Socket<Self::State>, reason: DisconnectReason) {
         let _running = InFlight::new(&self.metrics.handlers_in_flight);
         self.inner.disconnect(socket, reason).await;
+    }
+
+    async fn invalid_event(
+        &self,
+        socket: &Socket<Self::State>,
+        name: String,
+        ack: Option<AckSender>,
+    ) {
+        self.metrics.events_in.with_label_values(&["invalid"]).inc();
+        self.inner.invalid_event(socket, name, ack).await;
     }
 }
 

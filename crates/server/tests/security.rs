@@ -597,7 +597,7 @@ async fn register_from(app: &TestApp, name: &str, xff: &str) -> StatusCode {
 
 async fn trusted_proxies_decide_the_client_address(backend: Backend) {
     // behind a trusted proxy (the test client is 127.0.0.1): per client
-    let app = TestApp::start_with(backend, limited("127.0.0.1/32, ::1")).await;
+    let app = TestApp::start_tweaked(backend, limited("127.0.0.1/32, ::1")).await;
     for i in 0..5 {
         // the leftmost entry is the client's to write, so it is ignored
         let xff = format!("{i}.{i}.{i}.{i}, 203.0.113.7");
@@ -634,7 +634,7 @@ async fn trusted_proxies_decide_the_client_address(backend: Backend) {
     );
     drop(app);
     // no trusted proxies: the headers are ignored, the peer is the client
-    let app = TestApp::start_with(Backend::Sqlite, limited("")).await;
+    let app = TestApp::start_tweaked(Backend::Sqlite, limited("")).await;
     for i in 0..5 {
         let xff = format!("10.0.0.{i}");
         assert_eq!(
@@ -649,7 +649,7 @@ async fn trusted_proxies_decide_the_client_address(backend: Backend) {
 }
 
 async fn login_name_limit_is_normalised(backend: Backend) {
-    let app = TestApp::start_with(backend, limited("127.0.0.1")).await;
+    let app = TestApp::start_tweaked(backend, limited("127.0.0.1")).await;
     let (status, _) = app
         .call(
             Method::POST,
@@ -714,7 +714,7 @@ async fn burst(
 }
 
 async fn limits_cover_more_than_sends(backend: Backend) {
-    let app = TestApp::start_with(backend, limited("")).await;
+    let app = TestApp::start_tweaked(backend, limited("")).await;
     let (ana, _) = app.user("ana").await;
     let count = |codes: &[StatusCode], s: StatusCode| codes.iter().filter(|c| **c == s).count();
     // rooms: 10 a minute
@@ -764,7 +764,7 @@ async fn limits_cover_more_than_sends(backend: Backend) {
 }
 
 async fn metrics_token_protects_metrics(backend: Backend) {
-    let app = TestApp::start_with(backend, |c| {
+    let app = TestApp::start_tweaked(backend, |c| {
         c.security.metrics_token = Some("metrics-secret".into());
     })
     .await;
@@ -818,7 +818,7 @@ async fn login_cookie(app: &TestApp, headers: &[(&str, &str)]) -> String {
 
 async fn secure_cookie_behind_an_https_proxy(backend: Backend) {
     let app =
-        TestApp::start_with(backend, |c| c.security.trusted_proxies = "127.0.0.1".into()).await;
+        TestApp::start_tweaked(backend, |c| c.security.trusted_proxies = "127.0.0.1".into()).await;
     app.user("ana").await;
     let https = login_cookie(&app, &[("x-forwarded-proto", "https")]).await;
     assert!(https.contains("; Secure"), "{https}");
@@ -852,7 +852,7 @@ async fn csp_connects_only_to_self(backend: Backend) {
         .to_owned();
     assert!(csp.contains("connect-src 'self';"), "{csp}");
     assert!(!csp.contains("ws:") && !csp.contains("wss:"), "{csp}");
-    let app = TestApp::start_with(Backend::Sqlite, |c| {
+    let app = TestApp::start_tweaked(Backend::Sqlite, |c| {
         c.frontend_url = Some("http://localhost:5173".into());
     })
     .await;
@@ -940,6 +940,9 @@ fn base_config(dir: &tempfile::TempDir) -> ServeArgs {
         token_ttl_hours: 1,
         rate_limits: "off".into(),
         secure_cookie: false,
+        conn_limits: Default::default(),
+        push: Default::default(),
+        files: Default::default(),
         security: Default::default(),
     }
 }

@@ -26,7 +26,8 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use natter_core::{
-    Id, Me, Member, Message, MessageType, Result, Role, Room, RoomEvent, UnreadCounts, User,
+    Id, Me, Member, Message, MessageType, NotificationLevel, Result, Role, Room, RoomEvent,
+    UnreadCounts, User,
 };
 use time::OffsetDateTime;
 
@@ -114,6 +115,10 @@ pub struct NewUpload {
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub has_thumbnail: bool,
+    /// Where the bytes are in the file store (written before this row).
+    pub storage_key: String,
+    /// The bytes' sha-256 (hex), served as the ETag.
+    pub etag: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +133,13 @@ pub struct Upload {
     pub height: Option<i32>,
     pub has_thumbnail: bool,
     pub created_at: OffsetDateTime,
+    /// The message that sent it; `None`: not sent yet (its uploader alone sees it).
+    pub message_id: Option<Id>,
+    /// Where the bytes are in the file store (thumbnail: `<key>.thumb`).
+    pub storage_key: String,
+    pub etag: String,
+    /// Visible to nobody: its message was deleted, or its bytes are being removed.
+    pub gone: bool,
 }
 
 /// One page of history.
@@ -156,6 +168,27 @@ pub enum Catchup {
     Events(Vec<RoomEvent>),
     /// More than the allowed number of changes: reload the newest page instead.
     Reset,
+}
+
+/// A browser's Web Push subscription: the push service's endpoint (RFC 8030)
+/// and the keys to encrypt for it (RFC 8291), base64url as the browser gave them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSubscription {
+    pub id: Id,
+    pub user_id: Id,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A subscription to store (already validated by the server).
+#[derive(Debug, Clone)]
+pub struct NewPushSubscription {
+    pub user_id: Id,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
 }
 
 #[async_trait]
@@ -249,6 +282,60 @@ pub trait Store: Send + Sync + 'static {
         everyone: bool,
     ) -> Result<Vec<Id>>;
 
+    // ---- notification levels and Web Push (issue 11) ----
+    /// Sets `user`'s level in `room`; false (nothing changed) if not a member.
+    async fn set_notification_level(
+        &self,
+        room: Id,
+        user: Id,
+        level: NotificationLevel,
+    ) -> Result<bool>;
+    /// The levels (defaults filled in) of those of `users` who are members of `room`.
+    async fn notification_levels(
+        &self,
+        room: Id,
+        users: &[Id],
+    ) -> Result<Vec<(Id, NotificationLevel)>>;
+    /// Whom a new message of `author` in `room` notifies: every other member
+    /// whose level is `all`, and those of `mentioned` whose level is `mentions`.
+    async fn notify_targets(&self, room: Id, author: Id, mentioned: &[Id]) -> Result<Vec<Id>>;
+    /// Stores a subscription, keyed by endpoint: registering an endpoint again
+    /// updates its keys and moves it to this user. `invalid` when the user
+    /// already has `max_per_user` others.
+    async fn save_push_subscription(
+        &self,
+        sub: NewPushSubscription,
+        max_per_user: u32,
+    ) -> Result<PushSubscription>;
+    /// Deletes `user`'s subscription of that endpoint; false if they have none.
+    async fn delete_push_subscription(&self, user: Id, endpoint: &str) -> Result<bool>;
+    /// Deletes that endpoint's subscription whoever holds it (the push
+    /// service said it is gone).
+    async fn prune_push_subscription(&self, endpoint: &str) -> Result<bool>;
+    /// Every subscription of these users, by user then age.
+    async fn push_subscriptions_of(&self, users: &[Id]) -> Result<Vec<PushSubscription>>;
+    // ---- uploads: lifecycle (issue 12) ----
+    // `post_message` links a message's upload (`fileUrl` of the form
+    // `/api/files/{id}`) to it in the message's transaction: only an unsent,
+    // not removed upload of the sender in that room (else `invalid`).
+
+    /// Bytes `user` uploaded since `since` (their upload quota).
+    async fn uploaded_bytes_since(&self, user: Id, since: OffsetDateTime) -> Result<i64>;
+    /// Marks the uploads of a (deleted) message removed and returns them, so
+    /// the caller removes their bytes, then calls [`Store::forget_upload`].
+    async fn remove_uploads_of_message(&self, message: Id) -> Result<Vec<Upload>>;
+    /// Claims up to `limit` uploads whose bytes must go: unsent and created
+    /// before `unsent_before`, or of a deleted message (these are marked
+    /// removed), and any marked removed whose removal was not finished. Safe
+    /// to run on several nodes at once (each claim is one conditional UPDATE;
+    /// removing bytes twice is harmless).
+    async fn claim_expired_uploads(
+        &self,
+        unsent_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Upload>>;
+    /// Deletes the row of an upload whose bytes were removed.
+    async fn forget_upload(&self, id: Id) -> Result<()>;
     // ---- sessions (issue 14) ----
     async fn create_session(&self, session: NewSession) -> Result<()>;
     /// The session with this id, if not revoked (it may be past `expires_at`

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use natter_core::events::{payload, ServerEvent};
 use natter_core::{
-    Id, Me, Member, Message, MessageType, Reaction, ReplyTo, ReplyUser, Role, Room, User,
+    Id, Me, Member, Message, MessageType, NotificationLevel, Reaction, ReplyTo, ReplyUser, Role,
+    Room, User,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -82,6 +83,16 @@ impl MemberRow {
     }
 }
 
+/// A member's stored level, or their default for this kind of room.
+pub(crate) fn notify_level(s: Option<&str>, is_direct: bool) -> Result<NotificationLevel> {
+    match s {
+        None => Ok(NotificationLevel::default_for(is_direct)),
+        Some(s) => s
+            .parse()
+            .map_err(|_| bad_row(format!("notification level {s:?}"))),
+    }
+}
+
 pub(crate) fn role(s: &str) -> Result<Role> {
     s.parse().map_err(|_| bad_row(format!("role {s:?}")))
 }
@@ -106,6 +117,8 @@ pub(crate) struct RoomRow {
     pub peer_username: Option<String>,
     pub peer_name: Option<String>,
     pub peer_avatar: Option<String>,
+    /// NULL: the member's default for this kind of room.
+    pub notify_level: Option<String>,
 }
 
 impl RoomRow {
@@ -138,6 +151,7 @@ impl RoomRow {
             mentions: self.mentions,
             role: self.role.as_deref().map(role).transpose()?,
             member_count: self.member_count,
+            notifications: notify_level(self.notify_level.as_deref(), self.is_direct)?,
             peer,
         })
     }

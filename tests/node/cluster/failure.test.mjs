@@ -20,7 +20,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -317,6 +317,9 @@ before(async () => {
     DATABASE_URL: databaseUrl,
     REDIS_URL: `redis://127.0.0.1:${redis.port}`,
     JWT_SECRET: `cluster-test-secret-${randomUUID()}`,
+    // cluster mode needs one Web Push key for every node (issue 11)
+    NATTER_VAPID_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }).d,
+    NATTER_VAPID_SUBJECT: 'mailto:cluster-test@example.com',
     NATTER_RATE_LIMITS: 'off',
     RUST_LOG: process.env.RUST_LOG || 'info,tower_http=warn',
   };

@@ -9,6 +9,7 @@ import type {
   MembersEnvelope,
   MessageEnvelope,
   MessagesPage,
+  NotificationLevel,
   Role,
   RoomEnvelope,
   RoomsEnvelope,
@@ -119,6 +120,13 @@ export const rest = {
     request<MessageEnvelope>('POST', '/messages', p),
 
   users: (query: string) => request<UsersEnvelope>('GET', '/users', undefined, { query }),
+
+  // Web Push (issue 11)
+  vapidPublicKey: () => request<{ key: string }>('GET', '/push/vapid-public-key'),
+  subscribePush: (sub: PushSubscriptionJSON) => request<unknown>('POST', '/push/subscriptions', sub),
+  unsubscribePush: (endpoint: string) => request<unknown>('DELETE', '/push/subscriptions', { endpoint }),
+  setNotifications: (id: Id, level: NotificationLevel) =>
+    request<RoomEnvelope>('PATCH', `/rooms/${encodeURIComponent(id)}/notifications`, { level }),
 };
 
 /**
@@ -161,4 +169,17 @@ export function uploadFile(
     xhr.send(form);
   });
   return { promise, abort: () => xhr.abort() };
+}
+
+const fileInfos = new Map<string, Promise<UploadedFile>>();
+
+/** GET /api/files/{id}/info for a file url of ours (name, type, size), cached. */
+export function fileInfo(fileUrl: string): Promise<UploadedFile> {
+  let p = fileInfos.get(fileUrl);
+  if (!p) {
+    p = request<FileEnvelope>('GET', `${fileUrl.replace(/^\/api/, '')}/info`).then((e) => e.file);
+    p.catch(() => fileInfos.delete(fileUrl));
+    fileInfos.set(fileUrl, p);
+  }
+  return p;
 }

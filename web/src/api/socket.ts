@@ -60,6 +60,7 @@ export interface RealtimeApi {
   typingStop(roomId: Id): void;
   joinRoom(roomId: Id): Promise<Ack<{ room?: Room }>>;
   sync(rooms: Record<Id, number>): Promise<Ack<SyncResult>>;
+  focus(roomId: Id | null): Promise<Ack>;
 }
 
 /** How long an ack may take before the call counts as failed. */
@@ -274,4 +275,5 @@ export const realtime: RealtimeApi = {
   typingStop: (roomId) => connection.emitVolatile('typing:stop', { roomId }),
   joinRoom: (roomId) => connection.emitAck('room:join', { roomId }),
   sync: (rooms) => connection.emitAck('sync', { rooms }, 20_000),
+  focus: (roomId) => connection.emitAck('focus', { roomId }),
 };

@@ -25,7 +25,12 @@ export interface Room {
   unread: number;
   mentions: number;
   role: Role | null;
+  /** My notification level here (push and page notifications). */
+  notifications?: NotificationLevel;
 }
+
+/** `all` messages, only `mentions` (and DMs' default `all`), or `none`. */
+export type NotificationLevel = 'all' | 'mentions' | 'none';
 
 export interface Member {
   user: User;
@@ -88,6 +93,8 @@ export interface Message {
 export interface UploadedFile {
   id: Id;
   url: string;
+  /** The uploader's file name (made safe by the server). */
+  name?: string;
   thumbnailUrl: string | null;
   contentType: string;
   size: number;
@@ -293,6 +300,8 @@ export interface ClientToServerEvents {
   'message:read': (p: { messageId: Id }, ack: AckCallback) => void;
   'dm:send': (p: { recipientId: Id; content: string; clientId?: string }, ack: AckCallback<{ message: Message }>) => void;
   sync: (p: SyncRequest, ack: AckCallback<SyncResult>) => void;
+  /** The room this tab shows, visible and focused (null: none); no push for it. */
+  focus: (p: { roomId: Id | null }, ack: AckCallback) => void;
 }
 
 /** A room change, whether it came live or from `sync`, normalised. */

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/rest';
 import { login, register } from '../state/session';
 import { ThemeToggle } from './ThemeToggle';
@@ -102,7 +102,18 @@ export function AuthPage() {
   function switchTo(m: Mode) {
     setMode(m);
     setErrors({});
+    switched.current = true;
   }
+
+  // The link that switched the form is gone with the old form: focus the new form's
+  // first field instead of leaving focus on the page.
+  const form = useRef<HTMLFormElement>(null);
+  const switched = useRef(false);
+  useEffect(() => {
+    if (!switched.current) return;
+    switched.current = false;
+    form.current?.querySelector<HTMLInputElement>('input')?.focus();
+  }, [mode]);
 
   return (
     <div className="auth-page">
@@ -118,7 +129,7 @@ export function AuthPage() {
         <p className="auth-sub">
           {mode === 'login' ? 'Sign in to pick up where your team left off.' : 'It takes less than a minute.'}
         </p>
-        <form onSubmit={submit} noValidate aria-label={mode === 'login' ? 'Sign in' : 'Create account'}>
+        <form ref={form} onSubmit={submit} noValidate aria-label={mode === 'login' ? 'Sign in' : 'Create account'}>
           {mode === 'login' ? (
             <>
               {field('login', 'Email or username', 'text', 'username')}

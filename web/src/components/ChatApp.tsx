@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, rest } from '../api/rest';
 import { connection } from '../api/socket';
 import type { Room } from '../api/types';
 import { chat, useChat, useSession } from '../state';
 import { roomTitle, sortedRooms, totalUnread } from '../state/chat';
 import { signedOut } from '../state/session';
+import { pageNotify, notifies, setFavicon, startFocusReports } from '../lib/attention';
 import { CreateRoomDialog } from './CreateRoomDialog';
 import { EmptyState } from './EmptyState';
 import { LiveAnnouncer } from './LiveAnnouncer';
@@ -16,10 +17,11 @@ import { Sidebar } from './Sidebar';
 
 type DialogKind = 'browse' | 'create' | 'dm' | 'settings' | null;
 
-const HASH = /^#\/room\/(.+)$/;
+// `#/room/<id>`, or `#/room/<id>/message/<id>` (where a push opens)
+const HASH = /^#\/room\/([^/]+)(?:\/message\/[^/]+)?$/;
 
-function roomFromHash(): string | null {
-  const m = HASH.exec(window.location.hash);
+function roomFromHash(hash = window.location.hash): string | null {
+  const m = HASH.exec(hash);
   return m ? decodeURIComponent(m[1]!) : null;
 }
 
@@ -44,8 +46,31 @@ export function ChatApp() {
       .then(() => {
         if (cancelled) return;
         setReady(true);
+        const title = (roomId: string, kind: 'dm' | 'mention' | 'message', name: string) => {
+          const r = chat.store.getState().rooms[roomId];
+          return kind === 'dm' || r?.isDirect ? name : `${name} in #${r?.name ?? ''}`;
+        };
+        const openAt = (roomId: string) => () => void chat.openRoom(roomId);
         connection.start(token, {
           ...chat.handlers,
+          // while hidden and without Web Push here, the page notifies: mentions from the
+          // `notification` event, every other message its room's level lets through
+          // (DMs at their default `all`, whether sent by dm:send or message:send)
+          onNotification: (p) => {
+            chat.handlers.onNotification(p);
+            const r = chat.store.getState().rooms[p.roomId];
+            if (p.kind !== 'mention' || r?.notifications === 'none') return;
+            pageNotify(r, title(p.roomId, p.kind, p.message.user.name || p.message.user.username), p.message, openAt(p.roomId));
+          },
+          onRoomChange: (c) => {
+            chat.handlers.onRoomChange(c);
+            if (c.kind !== 'new' || c.message.userId === user.id) return;
+            const r = chat.store.getState().rooms[c.roomId];
+            const mentioned = c.message.mentions.includes(user.id);
+            if (!r || mentioned || !notifies(r.notifications, r.isDirect, false)) return;
+            const kind = r.isDirect ? 'dm' : 'message';
+            pageNotify(r, title(c.roomId, kind, c.message.user.name || c.message.user.username), c.message, openAt(c.roomId));
+          },
           onAuthFailed: () => {
             rest.me().catch((e: unknown) => {
               if (e instanceof ApiError && e.status === 401) signedOut();
@@ -80,6 +105,42 @@ export function ChatApp() {
     void chat.openRoom(want);
   }, [ready, rooms, activeRoomId]);
 
+  // A push (service worker message) or a link changed the hash: open that room.
+  useEffect(() => {
+    const go = (hash: string) => {
+      const id = roomFromHash(hash);
+      if (id && id !== chat.store.getState().activeRoomId) void chat.openRoom(id);
+    };
+    const onHash = () => go(window.location.hash);
+    const onWorker = (e: MessageEvent<unknown>) => {
+      const d = e.data as { type?: string; url?: string } | null;
+      if (d?.type !== 'natter:open' || typeof d.url !== 'string') return;
+      const u = new URL(d.url, window.location.origin);
+      if (u.origin !== window.location.origin) return;
+      go(u.hash);
+    };
+    window.addEventListener('hashchange', onHash);
+    navigator.serviceWorker?.addEventListener('message', onWorker);
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      navigator.serviceWorker?.removeEventListener('message', onWorker);
+    };
+  }, []);
+
+  // Tell the server which room this tab is looking at (no push for it).
+  const focusReports = useRef<ReturnType<typeof startFocusReports> | null>(null);
+  useEffect(() => {
+    const f = startFocusReports(chat.store.getState().activeRoomId ?? null);
+    focusReports.current = f;
+    return () => {
+      f.stop();
+      focusReports.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    focusReports.current?.setRoom(activeRoomId ?? null);
+  }, [activeRoomId]);
+
   useEffect(() => {
     if (!activeRoomId) return;
     const h = `#/room/${encodeURIComponent(activeRoomId)}`;
@@ -98,6 +159,8 @@ export function ChatApp() {
     const name = active ? (active.isDirect ? roomTitle(active, peers) : `#${active.name}`) : 'Natter';
     document.title = `${unread > 0 ? `(${unread}) ` : ''}${name} · Natter`;
   }, [unread, active, peers]);
+  useEffect(() => setFavicon(unread), [unread]);
+  useEffect(() => () => setFavicon(0), []);
 
   useEffect(() => {
     const onVis = () => chat.setVisible(document.visibilityState === 'visible');
@@ -144,6 +207,7 @@ export function ChatApp() {
         onCreate={() => setDialog('create')}
         onNewDm={() => setDialog('dm')}
         onCloseDrawer={() => setDrawerOpen(false)}
+        drawerOpen={drawerOpen}
       />
       <div className="drawer-scrim" onClick={() => setDrawerOpen(false)} aria-hidden="true" />
       <main className="main" aria-label="Conversation">

@@ -1,14 +1,14 @@
-import { useEffect, useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
-import { uploadFile } from '../api/rest';
+import { useEffect, useMemo, useRef, useState, type ChangeEvent, type ClipboardEvent, type KeyboardEvent } from 'react';
 import { realtime } from '../api/socket';
 import type { Room, User } from '../api/types';
 import { plainText } from '../lib/markdown';
-import { chat, useChat } from '../state';
+import { chat, uploads, useChat } from '../state';
 import { isLocal, type ChatMessage } from '../state/timeline';
 import { TypingThrottle } from '../state/typing';
 import { EmojiPickerPopover } from './EmojiPickerPopover';
 import { Icon } from './Icon';
 import { MentionSuggestions } from './MentionSuggestions';
+import { UploadTray } from './UploadTray';
 
 interface Props {
   room: Room;
@@ -38,7 +38,6 @@ export function Composer({ room, title, replyTo, editing, onCancelReply, onStart
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [picker, setPicker] = useState<DOMRect | null>(null);
-  const [upload, setUpload] = useState<{ name: string; progress: number; abort: () => void } | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const members = useChat((s) => s.members[room.id]);
@@ -196,20 +195,18 @@ export function Composer({ room, title, replyTo, editing, onCancelReply, onStart
   }
 
   function onFile(e: ChangeEvent<HTMLInputElement>) {
-    const file = e.target.files?.[0];
+    const files = Array.from(e.target.files ?? []);
     e.target.value = '';
-    if (!file) return;
-    const job = uploadFile(room.id, file, (p) => setUpload((u) => (u ? { ...u, progress: p } : u)));
-    setUpload({ name: file.name, progress: 0, abort: job.abort });
-    job.promise
-      .then((f) => {
-        const type = f.contentType.startsWith('image/') ? 'image' : 'file';
-        chat.send(room.id, file.name, { type, fileUrl: f.url });
-      })
-      .catch((err: unknown) => {
-        if (err instanceof Error && err.message !== 'Upload cancelled.') onError(`Upload failed: ${err.message}`);
-      })
-      .finally(() => setUpload(null));
+    if (files.length > 0) uploads.add(room.id, files);
+  }
+
+  // A pasted image (a screenshot, say) is uploaded; pasted text stays text.
+  function onPaste(e: ClipboardEvent<HTMLTextAreaElement>) {
+    if (editing) return;
+    const files = Array.from(e.clipboardData?.files ?? []);
+    if (files.length === 0) return;
+    e.preventDefault();
+    uploads.add(room.id, files);
   }
 
   const over = text.length > MAX;
@@ -258,30 +255,19 @@ export function Composer({ room, title, replyTo, editing, onCancelReply, onStart
             </button>
           </div>
         )}
-        {upload && (
-          <div className="composer-context" role="status">
-            <Icon name="paperclip" size={14} />
-            <span>
-              Uploading {upload.name}… {Math.round(upload.progress * 100)}%
-            </span>
-            <progress max={1} value={upload.progress} aria-label="Upload progress" />
-            <button type="button" className="icon-button small" aria-label="Cancel upload" onClick={upload.abort}>
-              <Icon name="close" size={14} />
-            </button>
-          </div>
-        )}
+        <UploadTray roomId={room.id} />
         <div className="composer-row">
           <button
             type="button"
             className="icon-button"
-            aria-label="Attach a file"
-            title="Attach a file"
+            aria-label="Attach files"
+            title="Attach files (or drop or paste them)"
             onClick={() => fileRef.current?.click()}
-            disabled={!!upload || !!editing}
+            disabled={!!editing}
           >
             <Icon name="paperclip" />
           </button>
-          <input ref={fileRef} type="file" hidden onChange={onFile} aria-hidden="true" tabIndex={-1} />
+          <input ref={fileRef} type="file" multiple hidden onChange={onFile} aria-hidden="true" tabIndex={-1} data-testid="file-input" />
           <textarea
             ref={ref}
             className="composer-input"
@@ -291,11 +277,11 @@ export function Composer({ room, title, replyTo, editing, onCancelReply, onStart
             aria-label={editing ? 'Edit message' : `Message ${title}`}
             aria-autocomplete="list"
             aria-controls={showSuggestions ? listId : undefined}
-            aria-expanded={showSuggestions}
             aria-activedescendant={showSuggestions ? `${listId}-${Math.min(active, suggestions.length - 1)}` : undefined}
             aria-invalid={over || undefined}
             onChange={onChange}
             onKeyDown={onKeyDown}
+            onPaste={onPaste}
             onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
             onBlur={() => typing.stop()}
             data-testid="composer-input"

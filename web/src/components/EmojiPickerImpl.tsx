@@ -5,10 +5,12 @@ interface Props {
   width: number;
   height: number;
   onPick: (emoji: string) => void;
+  /** Focus the search field when the picker loads (off when quick reactions take focus). */
+  autoFocus: boolean;
 }
 
 /** emoji-picker-react with native emoji: its data ships in our bundle, no CDN is contacted. */
-export function EmojiPickerImpl({ theme, width, height, onPick }: Props) {
+export function EmojiPickerImpl({ theme, width, height, onPick, autoFocus }: Props) {
   return (
     <EmojiPicker
       emojiStyle={EmojiStyle.NATIVE}
@@ -16,7 +18,7 @@ export function EmojiPickerImpl({ theme, width, height, onPick }: Props) {
       width={width}
       height={height}
       lazyLoadEmojis
-      autoFocusSearch
+      autoFocusSearch={autoFocus}
       previewConfig={{ showPreview: false }}
       onEmojiClick={(d) => onPick(d.emoji)}
     />

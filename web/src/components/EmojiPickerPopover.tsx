@@ -19,6 +19,20 @@ interface Props {
 export function EmojiPickerPopover({ anchor, onPick, onClose, quick = true }: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const theme = effectiveTheme(useTheme());
+  // Focus moves into the picker (its first quick reaction) and back to what opened it.
+  useEffect(() => {
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    // (with quick reactions the first of them; the picker's search is one Tab away)
+    const t = setTimeout(() => ref.current?.querySelector<HTMLElement>('button, input')?.focus(), 0);
+    return () => {
+      clearTimeout(t);
+      if (!opener?.isConnected) return;
+      // the opener may be a message action, shown only while its message has focus:
+      // focus the message first so the button is rendered, then the button
+      opener.parentElement?.closest<HTMLElement>('[tabindex]')?.focus({ preventScroll: true });
+      opener.focus({ preventScroll: true });
+    };
+  }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {
@@ -57,7 +71,7 @@ export function EmojiPickerPopover({ anchor, onPick, onClose, quick = true }: Pr
         </div>
       )}
       <Suspense fallback={<div className="emoji-loading">Loading emoji…</div>}>
-        <Picker theme={theme} width={width} height={height} onPick={onPick} />
+        <Picker theme={theme} width={width} height={height} onPick={onPick} autoFocus={!quick} />
       </Suspense>
     </div>,
     document.body,

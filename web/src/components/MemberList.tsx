@@ -1,7 +1,9 @@
 import { useMemo } from 'react';
 import type { Member, Room } from '../api/types';
+import { memberPresence } from '../lib/presence';
 import { lastSeenText } from '../lib/time';
-import { useChat } from '../state';
+import { useDrawer } from '../lib/useDrawer';
+import { useChat, useConnectionState } from '../state';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
 
@@ -16,17 +18,19 @@ export function MemberList({ room, onClose }: Props) {
   const members = useChat((s) => s.members[room.id]);
   const presence = useChat((s) => s.presence);
   const me = useChat((s) => s.me);
+  const connection = useConnectionState();
+  // below 1100 px the panel is a drawer over the conversation
+  const panel = useDrawer(true, onClose, '(max-width: 1099px)');
   const [online, offline] = useMemo(() => {
     const list = [...(members ?? [])].sort(
       (a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || (a.user.name || a.user.username).localeCompare(b.user.name || b.user.username),
     );
-    const isOn = (m: Member) => presence[m.user.id]?.online ?? m.online;
+    const isOn = (m: Member) => memberPresence(m, presence, me?.id, connection).online;
     return [list.filter(isOn), list.filter((m) => !isOn(m))];
-  }, [members, presence]);
+  }, [members, presence, me?.id, connection]);
 
   const row = (m: Member) => {
-    const on = presence[m.user.id]?.online ?? m.online;
-    const lastSeen = presence[m.user.id]?.lastSeen ?? m.lastSeen;
+    const { online: on, lastSeen } = memberPresence(m, presence, me?.id, connection);
     return (
       <li key={m.user.id} className="member" data-testid="member" data-username={m.user.username} data-online={on ? 'true' : 'false'}>
         <Avatar user={m.user} size={30} online={on} />
@@ -45,7 +49,9 @@ export function MemberList({ room, onClose }: Props) {
   };
 
   return (
-    <aside className="members" aria-label="Members">
+    <>
+    <div className="members-scrim" onClick={onClose} aria-hidden="true" />
+    <aside className="members" aria-label="Members" ref={panel}>
       <header className="members-header">
         <h2>Members</h2>
         <button type="button" className="icon-button" aria-label="Hide members" onClick={onClose}>
@@ -67,5 +73,6 @@ export function MemberList({ room, onClose }: Props) {
         </div>
       )}
     </aside>
+    </>
   );
 }

@@ -1,7 +1,8 @@
 import { memo, useMemo, useState } from 'react';
 import type { User } from '../api/types';
 import { plainText, renderMarkdown } from '../lib/markdown';
-import { absoluteTime, clockTime, relativeTime } from '../lib/time';
+import { onArticleKey } from '../lib/messageKeys';
+import { absoluteTime, clockTime } from '../lib/time';
 import { chat } from '../state';
 import type { ChatMessage } from '../state/timeline';
 import { Attachment } from './Attachment';
@@ -10,6 +11,7 @@ import { DaySeparator } from './DaySeparator';
 import { EmojiPickerPopover } from './EmojiPickerPopover';
 import { Icon } from './Icon';
 import { Reactions } from './Reactions';
+import { RelativeTime } from './RelativeTime';
 
 interface Props {
   message: ChatMessage;
@@ -60,6 +62,8 @@ export const MessageItem = memo(function MessageItem({
     mentionsMe ? 'msg-mentions-me' : '',
     m.status ? `msg-${m.status}` : '',
     deleted ? 'msg-deleted' : '',
+    // the actions stay shown while the emoji picker is open, so focus can come back
+    picker ? 'msg-picking' : '',
   ]
     .filter(Boolean)
     .join(' ');
@@ -79,6 +83,10 @@ export const MessageItem = memo(function MessageItem({
         data-seq={local ? undefined : m.seq}
         data-status={m.status ?? 'stored'}
         aria-label={`${author}, ${clockTime(m.createdAt)}`}
+        // Keyboard: Tab reaches a message (its actions show while it has focus),
+        // ↑/↓ move between messages, Escape goes back to the composer.
+        tabIndex={local ? undefined : 0}
+        onKeyDown={local ? undefined : onArticleKey}
       >
         <div className="msg-gutter">
           {grouped ? (
@@ -93,9 +101,7 @@ export const MessageItem = memo(function MessageItem({
           {!grouped && (
             <div className="msg-head">
               <span className="msg-author">{author}</span>
-              <time className="msg-time" dateTime={m.createdAt} title={absoluteTime(m.createdAt)}>
-                {relativeTime(m.createdAt)}
-              </time>
+              <RelativeTime className="msg-time" iso={m.createdAt} />
             </div>
           )}
           {m.replyTo && !deleted && (

@@ -31,7 +31,7 @@ export function RoomListItem({ room, active, onOpen }: Props) {
       >
         <span className="room-item-icon" aria-hidden="true">
           {room.isDirect && peer ? (
-            <Avatar user={peer} size={22} online={online} />
+            <Avatar user={peer} size={26} online={online} />
           ) : (
             <Icon name={room.isPrivate ? 'lock' : 'hash'} size={16} />
           )}

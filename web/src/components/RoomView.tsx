@@ -4,10 +4,12 @@ import { chat, useChat } from '../state';
 import { roomTitle } from '../state/chat';
 import type { ChatMessage } from '../state/timeline';
 import { Composer } from './Composer';
+import { FileDropZone } from './FileDropZone';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './Icon';
 import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
+import { NotifyMenu } from './NotifyMenu';
 import { PresenceDot } from './PresenceDot';
 import { TypingIndicator } from './TypingIndicator';
 import { lastSeenText } from '../lib/time';
@@ -35,6 +37,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
 
   return (
     <div className={membersOpen && !room.isDirect ? 'room with-members' : 'room'}>
+      <FileDropZone roomId={room.id}>
       <div className="room-main">
         <header className="room-header">
           <button type="button" className="icon-button drawer-button" aria-label="Open sidebar" onClick={onOpenDrawer}>
@@ -60,17 +63,19 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
             )}
           </div>
           <div className="room-header-actions">
+            {room.role && <NotifyMenu room={room} onError={setError} />}
             {!room.isDirect && (
               <button
                 type="button"
                 className={membersOpen ? 'button button-ghost active' : 'button button-ghost'}
                 onClick={onToggleMembers}
                 aria-pressed={membersOpen}
-                aria-label={`Members (${memberCount})`}
                 title="Show members"
               >
                 <Icon name="users" size={16} />
+                {/* the visible count is the start of the accessible name ("2 members") */}
                 <span>{memberCount || ''}</span>
+                <span className="visually-hidden">{memberCount === 1 ? ' member' : ' members'}</span>
               </button>
             )}
             {!room.isDirect && room.role === 'admin' && (
@@ -119,6 +124,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
           onError={setError}
         />
       </div>
+      </FileDropZone>
       {membersOpen && !room.isDirect && <MemberList room={room} onClose={onToggleMembers} />}
       {leaving && (
         <ConfirmDialog

@@ -1,9 +1,11 @@
 import type { Room } from '../api/types';
 import { useChat, useSession } from '../state';
+import { useDrawer } from '../lib/useDrawer';
 import { AccountMenu } from './AccountMenu';
 import { Avatar } from './Avatar';
 import { ConnectionIndicator } from './ConnectionIndicator';
 import { Icon } from './Icon';
+import { NotificationsControl } from './NotificationsControl';
 import { RoomListItem } from './RoomListItem';
 import { ThemeToggle } from './ThemeToggle';
 
@@ -14,16 +16,19 @@ interface Props {
   onCreate: () => void;
   onNewDm: () => void;
   onCloseDrawer: () => void;
+  /** Shown as a drawer (phones). */
+  drawerOpen: boolean;
 }
 
-export function Sidebar({ rooms, onOpen, onBrowse, onCreate, onNewDm, onCloseDrawer }: Props) {
+export function Sidebar({ rooms, onOpen, onBrowse, onCreate, onNewDm, onCloseDrawer, drawerOpen }: Props) {
+  const panel = useDrawer(drawerOpen, onCloseDrawer, '(max-width: 760px)');
   const me = useSession((s) => s.user)!;
   const activeRoomId = useChat((s) => s.activeRoomId);
   const channels = rooms.filter((r) => !r.isDirect);
   const dms = rooms.filter((r) => r.isDirect);
 
   return (
-    <nav className="sidebar" aria-label="Rooms and direct messages">
+    <nav className="sidebar" aria-label="Rooms and direct messages" ref={panel}>
       <div className="sidebar-top">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true" />
@@ -88,6 +93,7 @@ export function Sidebar({ rooms, onOpen, onBrowse, onCreate, onNewDm, onCloseDra
         </section>
       </div>
 
+      <NotificationsControl />
       <div className="sidebar-footer">
         <Avatar user={me} size={32} />
         <div className="me">

@@ -31,6 +31,7 @@ function setup(opts: { roomLastSeq?: number; page?: Message[] } = {}) {
     typingStart: () => undefined,
     typingStop: () => undefined,
     joinRoom: async () => ({ ok: true }),
+    focus: async () => ({ ok: true }),
     sync: async (rooms) => {
       syncCalls.push({ ...rooms });
       return syncReply(rooms);

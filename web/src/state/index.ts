@@ -25,3 +25,19 @@ export function useTheme(): ThemeChoice {
 export function useConnectionState(): ConnectionState {
   return useSyncExternalStore(connection.subscribe, connection.getState, connection.getState);
 }
+
+// ---- uploads (files in flight, per room) ----
+import { uploadFile } from '../api/rest';
+import { createUploads, type UploadsState } from './uploads';
+
+export const uploads = createUploads({
+  upload: uploadFile,
+  // The file's name shows on its chip (from /info), so the text stays empty.
+  send: (roomId, file) =>
+    chat.send(roomId, '', { type: file.contentType.startsWith('image/') ? 'image' : 'file', fileUrl: file.url }),
+  uuid,
+});
+
+export function useUploads<T>(selector: (s: UploadsState) => T): T {
+  return useStore(uploads.store, selector);
+}

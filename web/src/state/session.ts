@@ -3,6 +3,7 @@
 import { createStore } from 'zustand/vanilla';
 import { ApiError, rest, setBearerToken } from '../api/rest';
 import type { User } from '../api/types';
+import { forgetPushOnThisDevice } from '../lib/push';
 
 export type SessionStatus = 'loading' | 'anonymous' | 'authenticated';
 
@@ -65,6 +66,8 @@ export async function register(p: { email: string; username: string; name: strin
 }
 
 export async function logout(): Promise<void> {
+  // this browser stops getting the signed-out user's pushes
+  await forgetPushOnThisDevice();
   try {
     await rest.logout();
   } catch {

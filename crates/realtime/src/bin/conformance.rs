@@ -241,6 +241,7 @@ async fn main() -> std::io::Result<()> {
             cors_origin: Some("*".into()),
             connect_timeout: env_ms("CONNECT_TIMEOUT_MS", 1000),
             outbound_limit_bytes,
+            ..EngineConfig::default()
         },
         Arc::new(NoopFanout),
     );

@@ -29,21 +29,96 @@ pub use packet::Frame;
 use packet::Packet;
 use ws::{WsEvent, WsReader};
 
+/// A TCP stream with something that must live as long as the connection (a
+/// connection-count slot). Serve HTTP over `TokioIo<TrackedTcp>`: an upgraded
+/// websocket keeps the plain stream and the guard until it closes.
+pub struct TrackedTcp {
+    tcp: tokio::net::TcpStream,
+    guard: Box<dyn Send + Sync>,
+}
+
+impl TrackedTcp {
+    pub fn new(tcp: tokio::net::TcpStream, guard: impl Send + Sync + 'static) -> Self {
+        TrackedTcp {
+            tcp,
+            guard: Box::new(guard),
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for TrackedTcp {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().tcp).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for TrackedTcp {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+    }
+}
+
 /// The upgraded websocket stream: the plain TCP stream when hyper hands it back
 /// (no boxing, `TCP_NODELAY` set, vectored writes), else hyper's `Upgraded`.
 enum WsIo {
-    Tcp(tokio::net::TcpStream),
+    /// With the guard of a [`TrackedTcp`], if it was one.
+    Tcp(
+        tokio::net::TcpStream,
+        #[allow(dead_code)] Option<Box<dyn Send + Sync>>,
+    ),
     Other(TokioIo<hyper::upgrade::Upgraded>),
 }
 
 impl WsIo {
     /// The stream and the bytes hyper had already read past the handshake.
     fn from_upgraded(up: hyper::upgrade::Upgraded) -> (WsIo, Bytes) {
-        match up.downcast::<TokioIo<tokio::net::TcpStream>>() {
+        let up = match up.downcast::<TokioIo<tokio::net::TcpStream>>() {
             Ok(parts) => {
                 let tcp = parts.io.into_inner();
                 let _ = tcp.set_nodelay(true);
-                (WsIo::Tcp(tcp), parts.read_buf)
+                return (WsIo::Tcp(tcp, None), parts.read_buf);
+            }
+            Err(up) => up,
+        };
+        match up.downcast::<TokioIo<TrackedTcp>>() {
+            Ok(parts) => {
+                let TrackedTcp { tcp, guard } = parts.io.into_inner();
+                let _ = tcp.set_nodelay(true);
+                (WsIo::Tcp(tcp, Some(guard)), parts.read_buf)
             }
             Err(up) => (WsIo::Other(TokioIo::new(up)), Bytes::new()),
         }
@@ -57,7 +132,7 @@ impl tokio::io::AsyncRead for WsIo {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         match self.get_mut() {
-            WsIo::Tcp(t) => std::pin::Pin::new(t).poll_read(cx, buf),
+            WsIo::Tcp(t, _) => std::pin::Pin::new(t).poll_read(cx, buf),
             WsIo::Other(o) => std::pin::Pin::new(o).poll_read(cx, buf),
         }
     }
@@ -70,7 +145,7 @@ impl tokio::io::AsyncWrite for WsIo {
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         match self.get_mut() {
-            WsIo::Tcp(t) => std::pin::Pin::new(t).poll_write(cx, buf),
+            WsIo::Tcp(t, _) => std::pin::Pin::new(t).poll_write(cx, buf),
             WsIo::Other(o) => std::pin::Pin::new(o).poll_write(cx, buf),
         }
     }
@@ -81,14 +156,14 @@ impl tokio::io::AsyncWrite for WsIo {
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         match self.get_mut() {
-            WsIo::Tcp(t) => std::pin::Pin::new(t).poll_write_vectored(cx, bufs),
+            WsIo::Tcp(t, _) => std::pin::Pin::new(t).poll_write_vectored(cx, bufs),
             WsIo::Other(o) => std::pin::Pin::new(o).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
-            WsIo::Tcp(t) => t.is_write_vectored(),
+            WsIo::Tcp(t, _) => t.is_write_vectored(),
             WsIo::Other(o) => o.is_write_vectored(),
         }
     }
@@ -98,7 +173,7 @@ impl tokio::io::AsyncWrite for WsIo {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         match self.get_mut() {
-            WsIo::Tcp(t) => std::pin::Pin::new(t).poll_flush(cx),
+            WsIo::Tcp(t, _) => std::pin::Pin::new(t).poll_flush(cx),
             WsIo::Other(o) => std::pin::Pin::new(o).poll_flush(cx),
         }
     }
@@ -108,7 +183,7 @@ impl tokio::io::AsyncWrite for WsIo {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         match self.get_mut() {
-            WsIo::Tcp(t) => std::pin::Pin::new(t).poll_shutdown(cx),
+            WsIo::Tcp(t, _) => std::pin::Pin::new(t).poll_shutdown(cx),
             WsIo::Other(o) => std::pin::Pin::new(o).poll_shutdown(cx),
         }
     }
@@ -281,6 +356,9 @@ struct ConnState {
     next_ping: Instant,
     pong_deadline: Option<Instant>,
     deadline: Option<Instant>,
+    /// Holds on reading from the client ([`Conn::hold_reading`]): backpressure
+    /// while the layer above has a full inbound queue.
+    holds: usize,
 }
 
 /// One Engine.IO session.
@@ -291,8 +369,10 @@ pub struct Conn<H: EioHandler> {
     st: Mutex<ConnState>,
     /// Wakes the writer (websocket driver or the pending poll).
     data_ready: Notify,
-    /// Wakes the driver (close, upgrade, pong, deadline).
+    /// Wakes the driver (close, upgrade, pong, deadline, reading resumed).
     ctrl: Notify,
+    /// Wakes polling POSTs waiting for reading to resume.
+    resume: Notify,
 }
 
 impl<H: EioHandler> Conn<H> {
@@ -387,6 +467,52 @@ impl<H: EioHandler> Conn<H> {
     fn wake_all(&self) {
         self.ctrl.notify_one();
         self.data_ready.notify_one();
+        self.resume.notify_waiters();
+    }
+
+    /// Stops taking packets from the client (backpressure): the websocket is not
+    /// read, a polling POST waits before its next message. Counted: reading
+    /// resumes when every hold is released. No ping timeout while held (the
+    /// pong may be among what is not read).
+    pub fn hold_reading(&self) {
+        lock(&self.st).holds += 1;
+    }
+
+    /// Releases one [`Conn::hold_reading`].
+    pub fn release_reading(&self) {
+        let mut st = lock(&self.st);
+        st.holds = st.holds.saturating_sub(1);
+        if st.holds > 0 {
+            return;
+        }
+        if let Some(d) = st.pong_deadline {
+            st.pong_deadline = Some(d.max(Instant::now() + self.server.config.ping_timeout));
+        }
+        drop(st);
+        self.ctrl.notify_one();
+        self.resume.notify_waiters();
+    }
+
+    /// Whether reading is held.
+    pub fn reading_held(&self) -> bool {
+        lock(&self.st).holds > 0
+    }
+
+    /// Waits until reading is not held; `false` when the connection closed.
+    async fn readable(&self) -> bool {
+        loop {
+            let resumed = self.resume.notified();
+            {
+                let st = lock(&self.st);
+                if st.closed.is_some() {
+                    return false;
+                }
+                if st.holds == 0 {
+                    return true;
+                }
+            }
+            resumed.await;
+        }
     }
 
     /// Handles one packet from either transport. `Err` = protocol violation.
@@ -631,9 +757,11 @@ impl<H: EioHandler> Inner<H> {
                 next_ping: Instant::now() + self.config.ping_interval,
                 pong_deadline: None,
                 deadline: None,
+                holds: 0,
             }),
             data_ready: Notify::new(),
             ctrl: Notify::new(),
+            resume: Notify::new(),
         });
         write(&self.conns).insert(conn.sid.clone(), conn.clone());
         conn
@@ -800,7 +928,10 @@ impl<H: EioHandler> Conn<H> {
             {
                 return bad(1);
             }
-            if st.closed.is_none() && st.pong_deadline.is_some_and(|d| Instant::now() >= d) {
+            if st.closed.is_none()
+                && st.holds == 0
+                && st.pong_deadline.is_some_and(|d| Instant::now() >= d)
+            {
                 st.closed = Some(CloseReason::PingTimeout);
                 st.final_flushed = true;
                 drop(st);
@@ -904,6 +1035,10 @@ impl<H: EioHandler> Conn<H> {
             }
         };
         for p in packets {
+            // backpressure: the client gets its answer once the handlers caught up
+            if matches!(p, Packet::Message(_) | Packet::Binary(_)) && !self.readable().await {
+                break;
+            }
             if self.on_packet(p).is_err() {
                 self.close(CloseReason::ParseError);
                 return bad(3);
@@ -948,6 +1083,8 @@ async fn drive<H: EioHandler>(conn: Arc<Conn<H>>, io: Option<(WsIo, Bytes)>, ope
         out.push((ws::OP_TEXT, open));
     }
     let mut grace_until: Option<Instant> = None;
+    // Frames left in `rbuf` when reading was held.
+    let mut backlog = false;
     loop {
         let now = Instant::now();
         let mut fire_deadline = false;
@@ -955,9 +1092,10 @@ async fn drive<H: EioHandler>(conn: Arc<Conn<H>>, io: Option<(WsIo, Bytes)>, ope
         let timer;
         {
             let mut st = lock(&conn.st);
+            let held = st.holds > 0;
             if st.closed.is_none() {
                 match st.pong_deadline {
-                    Some(d) if now >= d => st.closed = Some(CloseReason::PingTimeout),
+                    Some(d) if now >= d && !held => st.closed = Some(CloseReason::PingTimeout),
                     Some(_) => {}
                     None if now >= st.next_ping => {
                         // on the schedule, even when this wake-up comes late
@@ -1012,15 +1150,16 @@ async fn drive<H: EioHandler>(conn: Arc<Conn<H>>, io: Option<(WsIo, Bytes)>, ope
                     out.push((ws::OP_CLOSE, ws::close_payload(code)));
                 }
             }
-            timer = [
-                Some(st.pong_deadline.unwrap_or(st.next_ping)),
-                st.deadline,
-                grace_until,
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(now + cfg.ping_interval);
+            let heartbeat = match st.pong_deadline {
+                Some(d) if !held => Some(d),
+                Some(_) => None,
+                None => Some(st.next_ping),
+            };
+            timer = [heartbeat, st.deadline, grace_until]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(now + cfg.ping_interval);
         }
         if !out.is_empty() {
             if let Some(w) = io.as_mut() {
@@ -1061,6 +1200,20 @@ async fn drive<H: EioHandler>(conn: Arc<Conn<H>>, io: Option<(WsIo, Bytes)>, ope
             continue;
         }
         let ws_mode = io.is_some() && !probing;
+        let held = conn.reading_held();
+        if backlog && ws_mode && !held {
+            // reading resumed: first what was read and not handled
+            backlog = on_ws_bytes(
+                &conn,
+                &mut reader,
+                &mut rbuf,
+                &mut out,
+                &mut probing,
+                cfg.max_payload,
+            )
+            .unwrap_or(false);
+            continue;
+        }
         if io.is_some() {
             let spare = rbuf.capacity() - rbuf.len();
             let want = WsReader::needed(&rbuf)
@@ -1072,14 +1225,17 @@ async fn drive<H: EioHandler>(conn: Arc<Conn<H>>, io: Option<(WsIo, Bytes)>, ope
             }
         }
         tokio::select! {
-            r = read_some(io.as_mut(), &mut rbuf) => {
+            r = read_some(io.as_mut(), &mut rbuf), if !(held && ws_mode) => {
                 match r {
                     Ok(n) if n > 0 => {
-                        if let Err(()) = on_ws_bytes(&conn, &mut reader, &mut rbuf, &mut out, &mut probing, cfg.max_payload) {
-                            if probing {
-                                io = None;
-                                probing = false;
-                                abandon_upgrade(&conn);
+                        match on_ws_bytes(&conn, &mut reader, &mut rbuf, &mut out, &mut probing, cfg.max_payload) {
+                            Ok(b) => backlog = b,
+                            Err(()) => {
+                                if probing {
+                                    io = None;
+                                    probing = false;
+                                    abandon_upgrade(&conn);
+                                }
                             }
                         }
                         if probing && io.is_some() && lock(&conn.st).ws {
@@ -1113,7 +1269,8 @@ fn abandon_upgrade<H: EioHandler>(conn: &Conn<H>) {
     st.upgrading = false;
 }
 
-/// Handles the frames in `rbuf`. `Err(())` aborts a probing websocket.
+/// Handles the frames in `rbuf`. `Ok(true)`: stopped because reading is held,
+/// frames may be left in `rbuf`. `Err(())` aborts a probing websocket.
 fn on_ws_bytes<H: EioHandler>(
     conn: &Arc<Conn<H>>,
     reader: &mut WsReader,
@@ -1121,15 +1278,24 @@ fn on_ws_bytes<H: EioHandler>(
     out: &mut Vec<(u8, Bytes)>,
     probing: &mut bool,
     max: usize,
-) -> Result<(), ()> {
+) -> Result<bool, ()> {
     loop {
-        if conn.is_closed() && !*probing {
-            rbuf.clear();
-            return Ok(());
+        if !*probing {
+            let (closed, held) = {
+                let st = lock(&conn.st);
+                (st.closed.is_some(), st.holds > 0)
+            };
+            if closed {
+                rbuf.clear();
+                return Ok(false);
+            }
+            if held {
+                return Ok(true);
+            }
         }
         let ev = match reader.next(rbuf, max) {
             Ok(Some(ev)) => ev,
-            Ok(None) => return Ok(()),
+            Ok(None) => return Ok(false),
             Err(e) => {
                 rbuf.clear();
                 if *probing {
@@ -1143,7 +1309,7 @@ fn on_ws_bytes<H: EioHandler>(
                     CloseReason::ParseError
                 };
                 conn.close(reason);
-                return Ok(());
+                return Ok(false);
             }
         };
         match ev {
@@ -1154,7 +1320,7 @@ fn on_ws_bytes<H: EioHandler>(
                     return Err(());
                 }
                 conn.close(CloseReason::TransportClose);
-                return Ok(());
+                return Ok(false);
             }
             WsEvent::Text(b) if *probing => {
                 if &b[..] == b"2probe" {

@@ -45,6 +45,10 @@ pub struct EngineConfig {
     pub connect_timeout: Duration,
     /// Slow-consumer policy: more bytes than this queued for one client closes it.
     pub outbound_limit_bytes: usize,
+    /// Events of one socket waiting for its handler. At this many the engine
+    /// stops reading from the client (backpressure, like socket.io's stream),
+    /// and reads again once half are handled. `0` = unbounded.
+    pub max_queued_events: usize,
 }
 
 impl Default for EngineConfig {
@@ -57,6 +61,7 @@ impl Default for EngineConfig {
             cors_origin: None,
             connect_timeout: Duration::from_secs(45),
             outbound_limit_bytes: 4 * 1024 * 1024,
+            max_queued_events: 128,
         }
     }
 }
@@ -123,6 +128,17 @@ pub trait Handler: Send + Sync + 'static {
         socket: &Socket<Self::State>,
         reason: DisconnectReason,
     ) -> impl Future<Output = ()> + Send;
+    /// An EVENT the engine refused on its own: its JSON holds a lone UTF-16
+    /// surrogate escape (`"\ud83d"`, a cut emoji). Runs in the event's place in
+    /// the order; the connection stays up. The default drops it (no ack).
+    fn invalid_event(
+        &self,
+        _socket: &Socket<Self::State>,
+        _name: String,
+        _ack: Option<AckSender>,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// An event from a client.
@@ -274,6 +290,8 @@ enum Phase {
 enum Job {
     Connect(Option<Value>),
     Event(Event, Option<u64>),
+    /// An event refused by the engine (lone surrogate): its name and ack id.
+    Invalid(String, Option<u64>),
     Disconnect(DisconnectReason),
 }
 
@@ -287,6 +305,8 @@ struct SockState {
     rooms: Vec<Arc<str>>,
     jobs: VecDeque<Job>,
     running: bool,
+    /// This socket holds its connection's reading (its queue is full).
+    holding: bool,
     acks: Option<HashMap<u64, oneshot::Sender<AckReply>>>,
     next_ack: u64,
     state: Option<Arc<dyn Any + Send + Sync>>,
@@ -474,13 +494,23 @@ impl SocketRef {
                 .conn
                 .send(Frame::Text(packet::disconnect(&self.inner.ns.path)));
         }
-        self.inner.conn.data().remove(self);
+        self.detach();
         self.gone(DisconnectReason::ServerNamespaceDisconnect);
     }
 
     /// Closes the whole underlying connection (every namespace of this client).
     pub fn close_connection(&self) {
         self.inner.conn.close(CloseReason::ServerClose);
+    }
+
+    /// Events from the client waiting for this socket's handler (the one
+    /// running not counted).
+    pub fn queued_events(&self) -> usize {
+        lock(&self.inner.st)
+            .jobs
+            .iter()
+            .filter(|j| matches!(j, Job::Event(..) | Job::Invalid(..)))
+            .count()
     }
 
     pub fn connected(&self) -> bool {
@@ -513,12 +543,30 @@ impl SocketRef {
         }
     }
 
+    /// Takes the socket off its connection; a connection left with no namespace
+    /// gets `connect_timeout` again to connect one, or is closed.
+    fn detach(&self) {
+        let conn = &self.inner.conn;
+        if conn.data().remove(self) {
+            let timeout = self.inner.ns.connect_timeout;
+            conn.set_deadline(Some(Instant::now() + timeout));
+        }
+    }
+
     fn push_job(&self, job: Job) {
+        let max = self.inner.ns.max_queued_events;
         let mut st = lock(&self.inner.st);
         st.jobs.push_back(job);
-        if !st.running {
-            st.running = true;
-            drop(st);
+        let hold = !st.holding && max > 0 && st.jobs.len() >= max;
+        st.holding |= hold;
+        let spawn = !st.running;
+        st.running = true;
+        drop(st);
+        if hold {
+            tracing::debug!(socket = %self.inner.id, "inbound queue full: reading held");
+            self.inner.conn.hold_reading();
+        }
+        if spawn {
             self.inner.ns.handler.clone().spawn_worker(self.clone());
         }
     }
@@ -526,9 +574,15 @@ impl SocketRef {
     fn take_job(&self) -> Option<Job> {
         let mut st = lock(&self.inner.st);
         let job = st.jobs.pop_front();
+        let release = st.holding && st.jobs.len() <= self.inner.ns.max_queued_events / 2;
+        st.holding &= !release;
         if job.is_none() {
             st.running = false;
             st.jobs = VecDeque::new();
+        }
+        drop(st);
+        if release {
+            self.inner.conn.release_reading();
         }
         job
     }
@@ -566,10 +620,14 @@ impl SocketRef {
             &self.inner.ns.path,
             message,
         )));
-        self.inner.conn.data().remove(self);
+        self.detach();
         let mut st = lock(&self.inner.st);
         st.jobs.clear();
+        let release = std::mem::take(&mut st.holding);
         drop(st);
+        if release {
+            self.inner.conn.release_reading();
+        }
         self.leave_everything();
     }
 
@@ -672,6 +730,22 @@ async fn worker<H: Handler>(h: Arc<Typed<H>>, socket: SocketRef) {
                     tracing::error!(event = %name, "event handler panicked");
                 }
             }
+            Job::Invalid(name, ack) => {
+                let Some(s) = socket.typed::<H::State>() else {
+                    continue;
+                };
+                let ack = ack.map(|id| AckSender {
+                    socket: socket.clone(),
+                    id,
+                });
+                if AssertUnwindSafe(h.0.invalid_event(&s, name, ack))
+                    .catch_unwind()
+                    .await
+                    .is_err()
+                {
+                    tracing::error!("invalid_event handler panicked");
+                }
+            }
             Job::Disconnect(reason) => {
                 if let Some(s) = socket.typed::<H::State>() {
                     if AssertUnwindSafe(h.0.disconnect(&s, reason))
@@ -691,6 +765,8 @@ type Members = HashMap<Arc<str>, SocketRef>;
 
 struct Namespace {
     path: Arc<str>,
+    connect_timeout: Duration,
+    max_queued_events: usize,
     handler: Arc<dyn DynHandler>,
     rooms: RwLock<HashMap<Arc<str>, Members>>,
     sockets: RwLock<Members>,
@@ -766,12 +842,13 @@ pub(crate) struct ConnData {
     st: Mutex<ConnSio>,
 }
 
-#[derive(Default)]
 struct ConnSio {
     sockets: Vec<SocketRef>,
-    /// A binary packet waiting for its attachments.
-    partial: Option<(packet::Packet, Vec<Bytes>)>,
+    /// Binary packets waiting for their attachments.
+    reassembler: packet::Reassembler,
 }
+
+use packet::AssembleError as Inbound;
 
 impl ConnData {
     fn socket(&self, nsp: &str) -> Option<SocketRef> {
@@ -782,10 +859,12 @@ impl ConnData {
             .cloned()
     }
 
-    fn remove(&self, socket: &SocketRef) {
-        lock(&self.st)
-            .sockets
-            .retain(|s| !Arc::ptr_eq(&s.inner, &socket.inner));
+    /// Forgets a socket; `true` when that left the connection with none.
+    fn remove(&self, socket: &SocketRef) -> bool {
+        let mut st = lock(&self.st);
+        let before = st.sockets.len();
+        st.sockets.retain(|s| !Arc::ptr_eq(&s.inner, &socket.inner));
+        before != st.sockets.len() && st.sockets.is_empty()
     }
 }
 
@@ -831,7 +910,10 @@ impl EioHandler for Sio {
         ConnData {
             headers: kept,
             remote,
-            st: Mutex::new(ConnSio::default()),
+            st: Mutex::new(ConnSio {
+                sockets: Vec::new(),
+                reassembler: packet::Reassembler::new(self.shared.config.max_payload),
+            }),
         }
     }
 
@@ -847,16 +929,23 @@ impl EioHandler for Sio {
     }
 
     fn on_message(&self, conn: &Arc<EConn>, msg: Message) {
-        if let Err(e) = self.message(conn, msg) {
-            tracing::debug!(sid = conn.sid(), error = %e, "invalid socket.io packet: closing");
-            conn.close(CloseReason::ParseError);
+        match self.message(conn, msg) {
+            Ok(()) => {}
+            Err(Inbound::Parse(e)) => {
+                tracing::debug!(sid = conn.sid(), error = %e, "invalid socket.io packet: closing");
+                conn.close(CloseReason::ParseError);
+            }
+            Err(Inbound::TooBig) => {
+                tracing::debug!(sid = conn.sid(), "binary packet over maxPayload: closing");
+                conn.close(CloseReason::TransportError);
+            }
         }
     }
 
     fn on_close(&self, conn: &Arc<EConn>, reason: CloseReason) {
         let sockets = {
             let mut st = lock(&conn.data().st);
-            st.partial = None;
+            st.reassembler.reset();
             std::mem::take(&mut st.sockets)
         };
         for s in sockets {
@@ -866,50 +955,29 @@ impl EioHandler for Sio {
 }
 
 impl Sio {
-    fn message(&self, conn: &Arc<EConn>, msg: Message) -> Result<(), packet::ParseError> {
+    fn message(&self, conn: &Arc<EConn>, msg: Message) -> Result<(), Inbound> {
         let data = conn.data();
-        match msg {
+        let done = match msg {
             Message::Text(_) => {
                 let text = msg.text().ok_or(packet::ParseError::Empty)?;
-                if lock(&data.st).partial.is_some() {
-                    return Err(packet::ParseError::Attachments);
-                }
-                let p = packet::decode(text)?;
-                if p.attachments > 0 {
-                    let n = p.attachments;
-                    lock(&data.st).partial = Some((p, Vec::with_capacity(n)));
-                    Ok(())
-                } else {
-                    self.dispatch(conn, p, Vec::new())
-                }
+                lock(&data.st).reassembler.text(text)?
             }
-            Message::Binary(b) => {
-                let done = {
-                    let mut st = lock(&data.st);
-                    let Some((p, bins)) = st.partial.as_mut() else {
-                        return Err(packet::ParseError::Attachments);
-                    };
-                    bins.push(b);
-                    if bins.len() == p.attachments {
-                        st.partial.take()
-                    } else {
-                        None
-                    }
-                };
-                match done {
-                    Some((p, bins)) => self.dispatch(conn, p, bins),
-                    None => Ok(()),
-                }
-            }
+            Message::Binary(b) => lock(&data.st).reassembler.binary(b)?,
+        };
+        match done {
+            Some(c) => self.dispatch(conn, c.packet, c.binary, c.invalid),
+            None => Ok(()),
         }
     }
 
+    /// `invalid`: the JSON held a lone surrogate (replaced by U+FFFD in `p`).
     fn dispatch(
         &self,
         conn: &Arc<EConn>,
         p: packet::Packet,
         binary: Vec<Bytes>,
-    ) -> Result<(), packet::ParseError> {
+        invalid: bool,
+    ) -> Result<(), Inbound> {
         let data = conn.data();
         match p.kind {
             Kind::Connect => {
@@ -936,6 +1004,7 @@ impl Sio {
                                 rooms: Vec::new(),
                                 jobs: VecDeque::new(),
                                 running: false,
+                                holding: false,
                                 acks: None,
                                 next_ack: 0,
                                 state: None,
@@ -951,7 +1020,7 @@ impl Sio {
             }
             Kind::Disconnect => {
                 if let Some(s) = data.socket(&p.nsp) {
-                    data.remove(&s);
+                    s.detach();
                     s.gone(DisconnectReason::ClientNamespaceDisconnect);
                 }
             }
@@ -960,16 +1029,20 @@ impl Sio {
                     return Ok(()); // not connected to that namespace: ignored
                 };
                 let Some(Value::Array(mut args)) = p.data else {
-                    return Err(packet::ParseError::Payload);
+                    return Err(packet::ParseError::Payload.into());
                 };
                 let name = match args.first() {
                     Some(Value::String(_)) => match args.remove(0) {
                         Value::String(n) => n,
-                        _ => return Err(packet::ParseError::Payload),
+                        _ => return Err(packet::ParseError::Payload.into()),
                     },
-                    _ => return Err(packet::ParseError::Payload),
+                    _ => return Err(packet::ParseError::Payload.into()),
                 };
-                s.push_job(Job::Event(Event { name, args, binary }, p.id));
+                if invalid {
+                    s.push_job(Job::Invalid(name, p.id));
+                } else {
+                    s.push_job(Job::Event(Event { name, args, binary }, p.id));
+                }
             }
             Kind::Ack | Kind::BinaryAck => {
                 if let (Some(s), Some(id), Some(Value::Array(args))) =
@@ -978,7 +1051,7 @@ impl Sio {
                     s.resolve_ack(id, args);
                 }
             }
-            Kind::ConnectError => return Err(packet::ParseError::Payload),
+            Kind::ConnectError => return Err(packet::ParseError::Payload.into()),
         }
         Ok(())
     }
@@ -1028,6 +1101,8 @@ impl Engine {
         };
         let ns = Arc::new(Namespace {
             path: Arc::from(path.as_str()),
+            connect_timeout: self.shared.config.connect_timeout,
+            max_queued_events: self.shared.config.max_queued_events,
             handler: Arc::new(Typed(handler)),
             rooms: RwLock::new(HashMap::new()),
             sockets: RwLock::new(HashMap::new()),

@@ -70,6 +70,17 @@ pub const MAX_ATTACHMENTS: usize = 64;
 
 /// Decodes a text packet (the Engine.IO message after its `4`).
 pub fn decode(s: &str) -> Result<Packet, ParseError> {
+    match decode_lenient(s)? {
+        (p, false) => Ok(p),
+        (_, true) => Err(ParseError::Json),
+    }
+}
+
+/// Like [`decode`], but JSON whose only fault is a lone UTF-16 surrogate escape
+/// (`"\ud83d"`: what a client that cut an emoji in half sends) is decoded with
+/// U+FFFD in its place; the flag tells it was. The caller then refuses that one
+/// packet instead of the whole connection.
+pub fn decode_lenient(s: &str) -> Result<(Packet, bool), ParseError> {
     let b = s.as_bytes();
     let kind = Kind::from_byte(*b.first().ok_or(ParseError::Empty)?).ok_or(ParseError::Kind)?;
     let mut i = 1;
@@ -111,10 +122,18 @@ pub fn decode(s: &str) -> Result<Packet, ParseError> {
         None
     };
     let rest = &s[i..];
+    let mut replaced = false;
     let data = if rest.is_empty() {
         None
     } else {
-        Some(serde_json::from_str::<Value>(rest).map_err(|_| ParseError::Json)?)
+        match serde_json::from_str::<Value>(rest) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let fixed = replace_lone_surrogates(rest).ok_or(ParseError::Json)?;
+                replaced = true;
+                Some(serde_json::from_str::<Value>(&fixed).map_err(|_| ParseError::Json)?)
+            }
+        }
     };
     let valid = match kind {
         Kind::Connect => data.as_ref().is_none_or(Value::is_object),
@@ -129,13 +148,149 @@ pub fn decode(s: &str) -> Result<Packet, ParseError> {
     if !valid {
         return Err(ParseError::Payload);
     }
-    Ok(Packet {
-        kind,
-        nsp,
-        id,
-        attachments,
-        data,
+    Ok((
+        Packet {
+            kind,
+            nsp,
+            id,
+            attachments,
+            data,
+        },
+        replaced,
+    ))
+}
+
+/// The JSON text with every `\uXXXX` escape of an unpaired UTF-16 surrogate
+/// replaced by `\ufffd`; `None` when it has none. Outside strings JSON has no
+/// backslash, so escapes are recognised without tracking strings.
+fn replace_lone_surrogates(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        if b.get(at) != Some(&b'\\') || b.get(at + 1) != Some(&b'u') {
+            return None;
+        }
+        let h = b.get(at + 2..at + 6)?;
+        if !h.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+    };
+    let high = |u: u16| (0xD800..0xDC00).contains(&u);
+    let low = |u: u16| (0xDC00..0xE000).contains(&u);
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(u) = unit(i) else {
+            i += 2; // any other escape (`\\`, `\"`, `\n`…), or not one at all
+            continue;
+        };
+        if high(u) && unit(i + 6).is_some_and(low) {
+            i += 12; // a proper pair
+            continue;
+        }
+        if !high(u) && !low(u) {
+            i += 6;
+            continue;
+        }
+        let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
+        o.push_str(&s[copied..i]);
+        o.push_str("\\ufffd");
+        i += 6;
+        copied = i;
+    }
+    out.map(|mut o| {
+        o.push_str(&s[copied..]);
+        o
     })
+}
+
+/// A packet with all its attachments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Complete {
+    pub packet: Packet,
+    pub binary: Vec<Bytes>,
+    /// Its JSON held a lone surrogate (see [`decode_lenient`]).
+    pub invalid: bool,
+}
+
+/// Why an inbound message ends the connection.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AssembleError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("binary packet larger than maxPayload")]
+    TooBig,
+}
+
+/// Reassembles binary packets: a text packet announcing `n` attachments, then
+/// `n` binary messages. The whole packet (text and attachments) is held to
+/// `max_bytes`; a text packet while attachments are awaited, or a binary
+/// message nobody announced, is a protocol error.
+#[derive(Debug)]
+pub struct Reassembler {
+    max_bytes: usize,
+    partial: Option<(Complete, usize)>,
+}
+
+impl Reassembler {
+    pub fn new(max_bytes: usize) -> Self {
+        Reassembler {
+            max_bytes,
+            partial: None,
+        }
+    }
+
+    /// A text message (after the Engine.IO `4`); `Some` when a packet is complete.
+    pub fn text(&mut self, s: &str) -> Result<Option<Complete>, AssembleError> {
+        if self.partial.is_some() {
+            return Err(ParseError::Attachments.into());
+        }
+        let (packet, invalid) = decode_lenient(s)?;
+        let complete = Complete {
+            binary: Vec::with_capacity(packet.attachments),
+            packet,
+            invalid,
+        };
+        if complete.packet.attachments == 0 {
+            return Ok(Some(complete));
+        }
+        if s.len() > self.max_bytes {
+            return Err(AssembleError::TooBig);
+        }
+        self.partial = Some((complete, s.len()));
+        Ok(None)
+    }
+
+    /// A binary message: the next attachment of the pending packet.
+    pub fn binary(&mut self, b: Bytes) -> Result<Option<Complete>, AssembleError> {
+        let Some((part, bytes)) = self.partial.as_mut() else {
+            return Err(ParseError::Attachments.into());
+        };
+        *bytes = bytes.saturating_add(b.len());
+        if *bytes > self.max_bytes {
+            self.partial = None;
+            return Err(AssembleError::TooBig);
+        }
+        part.binary.push(b);
+        if part.binary.len() < part.packet.attachments {
+            return Ok(None);
+        }
+        Ok(self.partial.take().map(|(c, _)| c))
+    }
+
+    /// Whether a packet awaits attachments.
+    pub fn pending(&self) -> bool {
+        self.partial.is_some()
+    }
+
+    /// Forgets a pending packet.
+    pub fn reset(&mut self) {
+        self.partial = None;
+    }
 }
 
 /// The start of an outbound packet: Engine.IO `4`, type, attachments, namespace, id.
@@ -313,6 +468,31 @@ mod tests {
         assert_eq!(decode("52[\"m\"]"), Err(ParseError::Attachments));
         assert_eq!(decode("5-[\"m\"]"), Err(ParseError::Attachments));
         assert_eq!(decode("5999-[\"m\"]"), Err(ParseError::Attachments));
+    }
+
+    #[test]
+    fn lone_surrogates_decode_leniently() {
+        let s = r#"2["m",{"t":"a\ud83d","ok":"\ud83d\ude00","esc":"\\ud83d","lo":"\ude00x"}]"#;
+        assert_eq!(decode(s), Err(ParseError::Json));
+        let (p, replaced) = decode_lenient(s).unwrap_or_else(|e| panic!("{e}"));
+        assert!(replaced);
+        assert_eq!(
+            p.data,
+            Some(
+                json!(["m", {"t": "a\u{fffd}", "ok": "\u{1f600}", "esc": "\\ud83d", "lo": "\u{fffd}x"}])
+            )
+        );
+        // a proper pair alone is no fault; other broken JSON stays broken
+        assert_eq!(
+            decode_lenient(r#"2["m","\ud83d\ude00"]"#).map(|r| r.1),
+            Ok(false)
+        );
+        assert_eq!(decode_lenient(r#"2["m","\ud83d"#), Err(ParseError::Json));
+        assert_eq!(decode_lenient(r#"2["m","\ud83d\"]"#), Err(ParseError::Json));
+        assert_eq!(
+            decode_lenient(r#"2["m","\uD83D\u"]"#),
+            Err(ParseError::Json)
+        );
     }
 
     #[test]

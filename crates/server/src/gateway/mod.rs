@@ -95,30 +95,48 @@ impl Handler for Gateway {
 
     async fn event(&self, socket: &Socket<Session>, event: Event, ack: Option<AckSender>) {
         let result = self.dispatch(socket, &event).await;
-        match (result, ack) {
-            (Ok(body), Some(ack)) => ack.send(&body),
-            (Ok(_), None) => {}
-            (Err(e), Some(ack)) => ack.send(&ack_error(&e)),
-            (Err(e), None) => {
-                let body = client_body(&e);
-                let payload = ErrorEvent {
-                    message: body.message,
-                    code: body.code.as_str(),
-                };
-                if let Err(err) = socket.emit(ServerEvent::Error.name(), &payload) {
-                    tracing::debug!(error = %err, "could not send an error event");
-                }
-            }
-        }
+        answer(socket, result, ack);
     }
 
     async fn disconnect(&self, socket: &Socket<Session>, _reason: DisconnectReason) {
         let session = socket.state();
+        self.app
+            .push
+            .focus
+            .forget(session.user_id, socket.id())
+            .await;
         let at = natter_store::now();
         if self.app.presence.disconnected(session.user_id, at).await {
             self.app
                 .announce_offline(session.user_id, Some(session.username.clone()), at)
                 .await;
+        }
+    }
+
+    /// A lone UTF-16 surrogate in the event's JSON: `invalid`, that event only.
+    async fn invalid_event(&self, socket: &Socket<Session>, name: String, ack: Option<AckSender>) {
+        let e = Error::invalid(format!(
+            "{name}: the text is not valid Unicode (a lone surrogate, e.g. half an emoji)"
+        ));
+        answer(socket, Err(e), ack);
+    }
+}
+
+/// A handler's result as the ack, or as an `error` event when there is no ack.
+fn answer(socket: &Socket<Session>, result: Result<Value>, ack: Option<AckSender>) {
+    match (result, ack) {
+        (Ok(body), Some(ack)) => ack.send(&body),
+        (Ok(_), None) => {}
+        (Err(e), Some(ack)) => ack.send(&ack_error(&e)),
+        (Err(e), None) => {
+            let body = client_body(&e);
+            let payload = ErrorEvent {
+                message: body.message,
+                code: body.code.as_str(),
+            };
+            if let Err(err) = socket.emit(ServerEvent::Error.name(), &payload) {
+                tracing::debug!(error = %err, "could not send an error event");
+            }
         }
     }
 }
@@ -235,6 +253,21 @@ impl Gateway {
                 } else {
                     app.typing.stop(app, who.user_id, p.room_id, true);
                 }
+                ok(Empty {})
+            }
+            ClientEvent::Focus => {
+                let p: FocusPayload = parse(event)?;
+                if let Some(room) = p.room_id {
+                    // a room this socket hears, i.e. one its user is a member of
+                    if !socket.rooms().contains(&room_channel(room)) {
+                        app.require_member(room, who.user_id).await?;
+                        return Err(Error::forbidden("join the room first"));
+                    }
+                }
+                app.push
+                    .focus
+                    .set(who.user_id, socket.id(), p.room_id)
+                    .await;
                 ok(Empty {})
             }
             ClientEvent::Sync => {

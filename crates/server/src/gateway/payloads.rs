@@ -76,3 +76,10 @@ pub struct ErrorEvent {
     pub message: String,
     pub code: &'static str,
 }
+
+/// `focus`: the room this socket shows, visible and focused, or `null`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FocusPayload {
+    pub room_id: Option<Id>,
+}

@@ -5,6 +5,7 @@ mod auth;
 mod files;
 mod messages;
 mod ops;
+mod push;
 mod rooms;
 mod users;
 
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(messages::router())
         .merge(users::router())
         .merge(files::router())
+        .merge(push::router())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     api.merge(ops::router(doc))

@@ -1,112 +1,186 @@
-//! Uploads: what a file is (decided from its bytes), images validated by
-//! decoding and given a thumbnail, bytes kept in a folder under the data dir,
-//! and who may fetch them (members of the room only).
+//! Uploads: limits (size, per-user rate and quota), images made safe
+//! (`services::images`), bytes in the file store before the row in the
+//! database, who may fetch a file, and removing the bytes of files nobody
+//! may see any more (a deleted message's, or unsent for 24 h).
+//!
+//! Who sees a file: unsent → only its uploader (to preview it); sent →
+//! the members of its room; its message deleted → nobody (404), and its
+//! bytes are removed.
 
-use std::io::Cursor;
-use std::path::PathBuf;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use natter_core::{Error, Id, MessageType, Result};
 use natter_store::{NewUpload, Upload};
+use sha2::{Digest, Sha256};
 
-use crate::app::App;
+use crate::app::{App, AppState};
 use crate::auth::Session;
+use crate::config::FilesArgs;
+use crate::services::images::{self, DecodeGate};
 
-/// Largest upload, in bytes.
-pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
-/// Images larger than this on a side are refused (decoding cost).
-const MAX_IMAGE_SIDE: u32 = 8_192;
-/// Longest side of a thumbnail.
-const THUMB_SIDE: u32 = 360;
+pub use natter_core::files::{file_url, thumbnail_url};
 
-/// What the server decided a file is.
-struct Inspected {
-    content_type: String,
-    width: Option<i32>,
-    height: Option<i32>,
-    thumbnail: Option<Vec<u8>>,
+/// An upload not sent in a message within this long is removed.
+pub const UNSENT_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How often each node sweeps (several nodes sweeping at once is safe).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+/// Uploads per user: 60 a minute, bursts of 20 (`rate_limited`).
+const UPLOADS_PER_MINUTE: u32 = 60;
+const UPLOAD_BURST: u32 = 20;
+
+/// The node's upload limits and decode gate.
+pub struct Uploads {
+    pub max_bytes: usize,
+    pub quota_bytes: i64,
+    pub gate: DecodeGate,
+    rate_on: bool,
+    rate: DefaultKeyedRateLimiter<Id>,
+}
+
+impl Uploads {
+    pub fn new(args: &FilesArgs, rate_limits_on: bool) -> Uploads {
+        let mb = |n: u64| n.saturating_mul(1024 * 1024);
+        let per_minute = NonZeroU32::new(UPLOADS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(UPLOAD_BURST).unwrap_or(NonZeroU32::MIN);
+        Uploads {
+            max_bytes: usize::try_from(mb(args.max_upload_mb.max(1))).unwrap_or(usize::MAX),
+            quota_bytes: i64::try_from(mb(args.upload_quota_mb)).unwrap_or(i64::MAX),
+            gate: DecodeGate::per_core(),
+            rate_on: rate_limits_on,
+            rate: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+        }
+    }
+
+    fn check_rate(&self, user: Id) -> Result<()> {
+        if !self.rate_on {
+            return Ok(());
+        }
+        self.rate.check_key(&user).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            Error::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
+    }
+
+    pub fn too_large(&self) -> Error {
+        Error::TooLarge(format!("file: at most {} MB", self.max_bytes / 1024 / 1024))
+    }
+}
+
+/// A new random storage key: bytes are written before their row exists.
+fn new_key() -> String {
+    format!(
+        "{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
+}
+
+fn thumb_key(key: &str) -> String {
+    format!("{key}.thumb")
 }
 
 impl App {
-    fn uploads_dir(&self) -> PathBuf {
-        self.config.store.data_dir.join("uploads")
-    }
-
-    /// Stores a file a member uploads into a room.
+    /// Stores a file a member uploads into a room: limits, inspection, the
+    /// bytes (and thumbnail) in the file store, then the row. A failure at
+    /// any step leaves nothing visible.
     pub async fn upload(
         &self,
         who: &Session,
         room: Id,
         name: &str,
-        bytes: Vec<u8>,
+        bytes: Bytes,
     ) -> Result<Upload> {
-        self.limits
-            .user(crate::limits::Action::Upload, who.user_id)?;
+        self.uploads.check_rate(who.user_id)?;
         self.require_member(room, who.user_id).await?;
         if bytes.is_empty() {
             return Err(Error::invalid("file: empty"));
         }
-        if bytes.len() > MAX_UPLOAD_BYTES {
+        if bytes.len() > self.uploads.max_bytes {
+            return Err(self.uploads.too_large());
+        }
+        let day_ago = natter_store::now() - UNSENT_TTL;
+        let used = self
+            .store
+            .uploaded_bytes_since(who.user_id, day_ago)
+            .await?;
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        if used.saturating_add(size) > self.uploads.quota_bytes {
             return Err(Error::TooLarge(format!(
-                "file: at most {} MB",
-                MAX_UPLOAD_BYTES / 1024 / 1024
+                "upload quota: at most {} MB per 24 hours",
+                self.uploads.quota_bytes / 1024 / 1024
             )));
         }
-        let (bytes, inspected) =
-            tokio::task::spawn_blocking(move || inspect(&bytes).map(|i| (bytes, i)))
-                .await
-                .map_err(Error::internal)??;
-        let upload = self
+        // Images: refused from their header (cheap) before queueing to decode.
+        let cost_mb = match images::image_kind(&bytes) {
+            Some((_, format)) => {
+                let (w, h) = images::check_header(&bytes, format)?;
+                images::decode_cost_mb(w, h)
+            }
+            None => 1,
+        };
+        let inspected = self
+            .uploads
+            .gate
+            .run(cost_mb, move || images::inspect(bytes))
+            .await?;
+        let etag = hex(&Sha256::digest(&inspected.bytes));
+        let key = new_key();
+        let size = i64::try_from(inspected.bytes.len()).unwrap_or(i64::MAX);
+        self.files.put(&key, inspected.bytes).await?;
+        let has_thumbnail = inspected.thumbnail.is_some();
+        if let Some(thumb) = inspected.thumbnail {
+            if let Err(e) = self.files.put(&thumb_key(&key), Bytes::from(thumb)).await {
+                self.remove_bytes(&key).await;
+                return Err(e);
+            }
+        }
+        let created = self
             .store
             .create_upload(NewUpload {
                 room_id: room,
                 user_id: who.user_id,
                 name: safe_name(name),
                 content_type: inspected.content_type,
-                size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                size,
                 width: inspected.width,
                 height: inspected.height,
-                has_thumbnail: inspected.thumbnail.is_some(),
+                has_thumbnail,
+                storage_key: key.clone(),
+                etag,
             })
-            .await?;
-        let dir = self.uploads_dir();
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(Error::internal)?;
-        tokio::fs::write(dir.join(upload.id.to_string()), &bytes)
-            .await
-            .map_err(Error::internal)?;
-        if let Some(thumb) = inspected.thumbnail {
-            tokio::fs::write(dir.join(format!("{}.thumb", upload.id)), thumb)
-                .await
-                .map_err(Error::internal)?;
+            .await;
+        if created.is_err() {
+            self.remove_bytes(&key).await;
+        }
+        created
+    }
+
+    /// A file's record if `who` may see it now: its uploader before it is
+    /// sent, the room's members after, nobody once its message is deleted.
+    pub async fn visible_file(&self, who: &Session, id: Id) -> Result<Upload> {
+        let missing = || Error::not_found("file not found");
+        let upload = self.store.upload(id).await?.ok_or_else(missing)?;
+        if upload.gone {
+            return Err(missing());
+        }
+        self.require_member(upload.room_id, who.user_id).await?;
+        if upload.message_id.is_none() && upload.user_id != who.user_id {
+            return Err(missing());
         }
         Ok(upload)
     }
 
-    /// A file's record and bytes, for a member of its room.
-    pub async fn download(&self, who: &Session, id: Id, thumb: bool) -> Result<(Upload, Vec<u8>)> {
-        let upload = self
-            .store
-            .upload(id)
-            .await?
-            .ok_or_else(|| Error::not_found("file not found"))?;
-        self.require_member(upload.room_id, who.user_id).await?;
-        if thumb && !upload.has_thumbnail {
-            return Err(Error::not_found("this file has no thumbnail"));
-        }
-        let file = if thumb {
-            format!("{id}.thumb")
-        } else {
-            id.to_string()
-        };
-        let bytes = tokio::fs::read(self.uploads_dir().join(file))
-            .await
-            .map_err(|e| Error::internal(format!("upload {id}: {e}")))?;
-        Ok((upload, bytes))
-    }
-
-    /// Checks a message's `fileUrl`: a file the sender uploaded to this room,
-    /// of the kind the message says. Returns the url to store.
+    /// Checks a message's `fileUrl`: an unsent file the sender uploaded to
+    /// this room, of the kind the message says. Returns the url to store.
+    /// (The store links it to the message in the same transaction, which is
+    /// what makes a file go with exactly one message.)
     pub async fn check_attachment(
         &self,
         who: &Session,
@@ -115,10 +189,15 @@ impl App {
         url: &str,
     ) -> Result<String> {
         let bad = || Error::invalid("fileUrl: must be a file you uploaded to this room");
-        let id: Id = file_id(url).ok_or_else(bad)?;
+        let id: Id = natter_core::files::file_id(url).ok_or_else(bad)?;
         let upload = self.store.upload(id).await?.ok_or_else(bad)?;
         if upload.user_id != who.user_id || upload.room_id != room {
             return Err(bad());
+        }
+        if upload.gone || upload.message_id.is_some() {
+            return Err(Error::invalid(
+                "fileUrl: this file was already sent or has expired; upload it again",
+            ));
         }
         let is_image = upload.width.is_some();
         match kind {
@@ -131,59 +210,90 @@ impl App {
             _ => Ok(file_url(id)),
         }
     }
-}
 
-pub fn file_url(id: Id) -> String {
-    format!("/api/files/{id}")
-}
-
-pub fn thumbnail_url(id: Id) -> String {
-    format!("/api/files/{id}/thumb")
-}
-
-fn file_id(url: &str) -> Option<Id> {
-    url.strip_prefix("/api/files/")?.parse().ok()
-}
-
-/// Inline-safe raster images are validated by decoding them; anything else is
-/// a plain download. Never trusts the name or the request's content type.
-fn inspect(bytes: &[u8]) -> Result<Inspected> {
-    let sniffed = infer::get(bytes).map(|t| t.mime_type());
-    if let Some(mime @ ("image/png" | "image/jpeg" | "image/gif" | "image/webp")) = sniffed {
-        let mut reader = image::ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|_| Error::invalid("file: not a readable image"))?;
-        let mut limits = image::Limits::default();
-        limits.max_image_width = Some(MAX_IMAGE_SIDE);
-        limits.max_image_height = Some(MAX_IMAGE_SIDE);
-        reader.limits(limits);
-        let img = reader
-            .decode()
-            .map_err(|_| Error::invalid("file: a broken or oversized image"))?;
-        let mut thumb = Vec::new();
-        img.thumbnail(THUMB_SIDE, THUMB_SIDE)
-            .write_to(&mut Cursor::new(&mut thumb), image::ImageFormat::Png)
-            .map_err(Error::internal)?;
-        return Ok(Inspected {
-            content_type: mime.to_owned(),
-            width: i32::try_from(img.width()).ok(),
-            height: i32::try_from(img.height()).ok(),
-            thumbnail: Some(thumb),
-        });
-    }
-    let content_type = match sniffed {
-        Some(m) => m.to_owned(),
-        None if std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0) => {
-            "text/plain".to_owned()
+    /// After a message is deleted: its file is gone for everyone at once
+    /// (the delete made it so); this removes the bytes. Failures are logged
+    /// and left to the sweeper.
+    pub async fn remove_attachments(&self, message: Id) {
+        match self.store.remove_uploads_of_message(message).await {
+            Ok(uploads) => {
+                for u in uploads {
+                    self.remove_upload(&u).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(%message, error = %e, "could not remove a deleted message's files")
+            }
         }
-        None => "application/octet-stream".to_owned(),
-    };
-    Ok(Inspected {
-        content_type,
-        width: None,
-        height: None,
-        thumbnail: None,
-    })
+    }
+
+    /// One sweep: removes uploads unsent for longer than `unsent_ttl`, those
+    /// of deleted messages, and any removal left unfinished. Returns how
+    /// many were removed.
+    pub async fn sweep_uploads(&self, unsent_ttl: Duration) -> Result<usize> {
+        const BATCH: u32 = 100;
+        let mut removed = 0;
+        loop {
+            let before = natter_store::now() - unsent_ttl;
+            let claimed = self.store.claim_expired_uploads(before, BATCH).await?;
+            let mut done = 0;
+            for u in &claimed {
+                if self.remove_upload(u).await {
+                    done += 1;
+                }
+            }
+            removed += done;
+            // A short batch is the last; a batch with failures waits for the next sweep.
+            if claimed.len() < BATCH as usize || done < claimed.len() {
+                return Ok(removed);
+            }
+        }
+    }
+
+    /// Bytes first, then the row; false (and the row kept, marked removed)
+    /// when the store failed.
+    async fn remove_upload(&self, u: &Upload) -> bool {
+        let bytes = self.files.delete(&u.storage_key).await;
+        let thumb = self.files.delete(&thumb_key(&u.storage_key)).await;
+        if bytes.is_err() || thumb.is_err() {
+            return false;
+        }
+        match self.store.forget_upload(u.id).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(upload = %u.id, error = %e, "could not forget a removed upload");
+                false
+            }
+        }
+    }
+
+    async fn remove_bytes(&self, key: &str) {
+        let _ = self.files.delete(key).await;
+        let _ = self.files.delete(&thumb_key(key)).await;
+    }
+}
+
+/// Sweeps this node's share every [`SWEEP_EVERY`] (the first a minute
+/// after start). Every node runs it; claims make that safe.
+pub fn start_sweeper(app: &AppState) {
+    let weak = Arc::downgrade(&app.0);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            let Some(app) = weak.upgrade() else { break };
+            match app.sweep_uploads(UNSENT_TTL).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "upload sweep"),
+                Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+            }
+        }
+    });
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A file name safe in a header: ASCII letters, digits, `.`, `-`, `_`, space.
@@ -220,19 +330,26 @@ mod tests {
     }
 
     #[test]
-    fn html_and_svg_are_never_images() {
-        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
-        let i = inspect(svg).ok();
-        assert!(i.is_some_and(|i| i.width.is_none() && !i.content_type.starts_with("image/")));
-        let html = b"<html><script>alert(1)</script></html>";
-        let i = inspect(html).ok();
-        assert!(i.is_some_and(|i| i.thumbnail.is_none() && !i.content_type.starts_with("image/")));
+    fn uploads_are_rate_limited_per_user_unless_off() {
+        let on = Uploads::new(&FilesArgs::default(), true);
+        let (ana, bob) = (Id(1), Id(2));
+        let ok = (0..UPLOAD_BURST)
+            .filter(|_| on.check_rate(ana).is_ok())
+            .count();
+        assert_eq!(ok, UPLOAD_BURST as usize);
+        assert!(matches!(on.check_rate(ana), Err(Error::RateLimited { .. })));
+        assert!(on.check_rate(bob).is_ok(), "per user");
+        let off = Uploads::new(&FilesArgs::default(), false);
+        assert!((0..100).all(|_| off.check_rate(ana).is_ok()));
+        assert_eq!(on.max_bytes, 10 * 1024 * 1024);
     }
 
     #[test]
-    fn fake_image_is_refused() {
-        let mut fake = b"\x89PNG\r\n\x1a\n".to_vec();
-        fake.extend_from_slice(b"not really a png");
-        assert!(inspect(&fake).is_err());
+    fn keys_are_fresh_and_valid() {
+        let (a, b) = (new_key(), new_key());
+        assert_ne!(a, b);
+        assert!(crate::files::check_key(&a).is_ok());
+        assert!(crate::files::check_key(&thumb_key(&a)).is_ok());
+        assert!(crate::files::check_key("../x").is_err());
     }
 }

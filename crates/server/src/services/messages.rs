@@ -79,14 +79,17 @@ impl App {
         }
         drop(order);
         if posted.created {
-            self.announce_new(&posted.message);
+            self.announce_new(&posted.message).await;
+            self.push.message_stored(&posted.message);
         }
         Ok(posted)
     }
 
-    /// After `message:new`: a `notification` to each mentioned member.
-    fn announce_new(&self, m: &Message) {
-        for user in &m.mentions {
+    /// After `message:new`: a `notification` to each mentioned member
+    /// (not to those whose level in the room is `none`).
+    async fn announce_new(&self, m: &Message) {
+        let muted = self.muted(m.room_id, &m.mentions).await;
+        for user in m.mentions.iter().filter(|u| !muted.contains(u)) {
             self.emit_user(
                 *user,
                 ServerEvent::Notification,
@@ -160,7 +163,7 @@ impl App {
         if m.deleted_at.is_some() {
             return Ok(m);
         }
-        let _order = self.room_locks.lock(m.room_id).await;
+        let order = self.room_locks.lock(m.room_id).await;
         let change = self.store.delete_message(id).await?;
         self.emit_room(
             m.room_id,
@@ -171,6 +174,11 @@ impl App {
                 event_seq: change.event_seq,
             },
         );
+        drop(order);
+        // Its file is already visible to nobody; this removes the bytes.
+        if m.file_url.is_some() {
+            self.remove_attachments(id).await;
+        }
         Ok(change.value)
     }
 
@@ -240,15 +248,17 @@ impl App {
             for user in [who.user_id, recipient] {
                 self.emit_user(user, ServerEvent::DmNew, &posted.message);
             }
-            self.emit_user(
-                recipient,
-                ServerEvent::Notification,
-                &Notification {
-                    kind: NotificationKind::Dm,
-                    room_id: room.id,
-                    message: posted.message.clone(),
-                },
-            );
+            if self.muted(room.id, &[recipient]).await.is_empty() {
+                self.emit_user(
+                    recipient,
+                    ServerEvent::Notification,
+                    &Notification {
+                        kind: NotificationKind::Dm,
+                        room_id: room.id,
+                        message: posted.message.clone(),
+                    },
+                );
+            }
         }
         Ok(posted)
     }

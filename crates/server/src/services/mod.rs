@@ -3,6 +3,7 @@
 //! between the two doors.
 
 pub mod files;
+pub mod images;
 pub mod messages;
 pub mod order;
 pub mod rooms;

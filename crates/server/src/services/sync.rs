@@ -13,6 +13,11 @@ use crate::auth::Session;
 pub const MAX_CATCHUP: u32 = 500;
 /// Rooms in one `sync` call.
 pub const MAX_SYNC_ROOMS: usize = 1_000;
+/// Bytes of events (as JSON) in one `sync` answer, well under the engine's
+/// 4 MiB outbound limit: a room whose events would go past it is `reset`
+/// instead (the client reloads its newest page), so an answer never drops the
+/// client. The rooms are taken in id order; a later smaller room may still fit.
+pub const MAX_SYNC_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Synced {
@@ -33,6 +38,7 @@ impl App {
             )));
         }
         let mut out = Synced::default();
+        let mut bytes = 0usize;
         for (room, last_seq) in rooms {
             if last_seq < 0 {
                 return Err(Error::invalid("rooms: a lastSeq must be 0 or more"));
@@ -42,10 +48,37 @@ impl App {
                 continue;
             }
             match self.store.events_after(room, last_seq, MAX_CATCHUP).await? {
-                Catchup::Events(events) => out.events.extend(events),
+                Catchup::Events(events) => {
+                    let size = json_size(&events);
+                    if bytes.saturating_add(size) > MAX_SYNC_BYTES {
+                        out.reset.push(room);
+                    } else {
+                        bytes += size;
+                        out.events.extend(events);
+                    }
+                }
                 Catchup::Reset => out.reset.push(room),
             }
         }
         Ok(out)
+    }
+}
+
+/// Bytes `v` takes as JSON (an estimate only if it cannot be serialised).
+fn json_size<T: serde::Serialize>(v: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    match serde_json::to_writer(&mut c, v) {
+        Ok(()) => c.0,
+        Err(_) => usize::MAX,
     }
 }

@@ -4,9 +4,13 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
+pub mod s3;
 
-use natter_server::config::{ServeArgs, StoreArgs};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use natter_server::app::AppState;
+use natter_server::config::{FilesArgs, ServeArgs, StoreArgs};
 use natter_store::testing::TestDb;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -14,6 +18,8 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// The node's state (its store, file store, services).
+    pub state: AppState,
     _db: TestDb,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -32,11 +38,30 @@ pub enum Backend {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
-        Self::start_with(backend, |_| {}).await
+        TestApp::start_with(backend, FilesArgs::default(), None).await
+    }
+
+    /// A node with these upload settings (an S3 bucket, limits) and,
+    /// if given, this file store instead of the configured one.
+    pub async fn start_with(
+        backend: Backend,
+        files: FilesArgs,
+        store: Option<Arc<dyn natter_server::files::Files>>,
+    ) -> TestApp {
+        TestApp::start_full(backend, files, store, |_| {}).await
     }
 
     /// Like `start`, with the configuration changed by `tweak` first.
-    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    pub async fn start_tweaked(backend: Backend, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        TestApp::start_full(backend, FilesArgs::default(), None, tweak).await
+    }
+
+    pub async fn start_full(
+        backend: Backend,
+        files: FilesArgs,
+        store: Option<Arc<dyn natter_server::files::Files>>,
+        tweak: impl FnOnce(&mut ServeArgs),
+    ) -> TestApp {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await,
@@ -55,11 +80,18 @@ impl TestApp {
             token_ttl_hours: 1,
             rate_limits: "off".into(),
             secure_cookie: false,
+            conn_limits: Default::default(),
+            push: Default::default(),
+            files,
             security: Default::default(),
         };
         let mut config = config;
         tweak(&mut config);
-        let (router, _state) = natter_server::build(config).await.expect("build app");
+        let (router, state) = match store {
+            Some(f) => natter_server::build_with_files(config, f).await,
+            None => natter_server::build(config).await,
+        }
+        .expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -74,6 +106,7 @@ impl TestApp {
         TestApp {
             base: format!("http://{addr}"),
             client: Client::new(),
+            state,
             _db: db,
             _dir: dir,
             server,

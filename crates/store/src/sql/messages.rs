@@ -388,6 +388,7 @@ async fn store_new(
     .fetch_one(&mut *c)
     .await
     .map_err(db_err)?;
+    super::uploads::attach(c, id, msg).await?;
     insert_mentions(c, id, msg.room_id.0, seq, &msg.mentions).await?;
     reads::mark_read(c, msg.room_id, msg.user_id, seq).await?;
     let message = get_new(c, id, &msg.mentions).await?;

@@ -11,6 +11,7 @@
 
 mod batch;
 mod messages;
+mod push;
 mod reads;
 mod redact;
 mod rooms;
@@ -19,7 +20,9 @@ mod uploads;
 mod users;
 
 use async_trait::async_trait;
-use natter_core::{Id, Me, Member, Message, Result, Role, Room, UnreadCounts, User};
+use natter_core::{
+    Id, Me, Member, Message, NotificationLevel, Result, Role, Room, UnreadCounts, User,
+};
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
@@ -28,8 +31,8 @@ pub(crate) use batch::GroupWriter;
 use super::{Backend, Db};
 use crate::error::db_err;
 use crate::{
-    Catchup, Change, Credentials, NewMessage, NewRoom, NewUpload, NewUser, Page, PageAt, Posted,
-    ReactionsChanged, RoomPatch, Store, Upload,
+    Catchup, Change, Credentials, NewMessage, NewPushSubscription, NewRoom, NewUpload, NewUser,
+    Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch, Store, Upload,
 };
 use crate::{NewSession, StoredSession};
 
@@ -193,6 +196,56 @@ impl Store for Backend {
         uploads::get(&self.pools, id).await
     }
 
+    async fn set_notification_level(
+        &self,
+        room: Id,
+        user: Id,
+        level: NotificationLevel,
+    ) -> Result<bool> {
+        push::set_level(&self.pools, room, user, level).await
+    }
+    async fn notification_levels(
+        &self,
+        room: Id,
+        users: &[Id],
+    ) -> Result<Vec<(Id, NotificationLevel)>> {
+        push::levels(&self.pools, room, users).await
+    }
+    async fn notify_targets(&self, room: Id, author: Id, mentioned: &[Id]) -> Result<Vec<Id>> {
+        push::targets(&self.pools, room, author, mentioned).await
+    }
+    async fn save_push_subscription(
+        &self,
+        sub: NewPushSubscription,
+        max_per_user: u32,
+    ) -> Result<PushSubscription> {
+        push::save(&self.pools, sub, max_per_user).await
+    }
+    async fn delete_push_subscription(&self, user: Id, endpoint: &str) -> Result<bool> {
+        push::delete(&self.pools, user, endpoint).await
+    }
+    async fn prune_push_subscription(&self, endpoint: &str) -> Result<bool> {
+        push::prune(&self.pools, endpoint).await
+    }
+    async fn push_subscriptions_of(&self, users: &[Id]) -> Result<Vec<PushSubscription>> {
+        push::of_users(&self.pools, users).await
+    }
+    async fn uploaded_bytes_since(&self, user: Id, since: time::OffsetDateTime) -> Result<i64> {
+        uploads::bytes_since(&self.pools, user, since).await
+    }
+    async fn remove_uploads_of_message(&self, message: Id) -> Result<Vec<Upload>> {
+        uploads::remove_of_message(&self.pools, message).await
+    }
+    async fn claim_expired_uploads(
+        &self,
+        unsent_before: time::OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Upload>> {
+        uploads::claim_expired(&self.pools, unsent_before, limit).await
+    }
+    async fn forget_upload(&self, id: Id) -> Result<()> {
+        uploads::forget(&self.pools, id).await
+    }
     // ---- sessions (issue 14) ----
     async fn create_session(&self, session: NewSession) -> Result<()> {
         sessions::create(&self.pools, session).await

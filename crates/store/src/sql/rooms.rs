@@ -19,7 +19,7 @@ macro_rules! room_select {
             unread_columns!(),
             ", (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
                     pu.id AS peer_id, pu.username AS peer_username, pu.name AS peer_name,
-                    pu.avatar AS peer_avatar
+                    pu.avatar AS peer_avatar, mb.notify_level
              FROM rooms r
              LEFT JOIN members mb ON mb.room_id = r.id AND mb.user_id = $1
              LEFT JOIN users pu ON r.is_direct AND pu.id = (
