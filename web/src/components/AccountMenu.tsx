@@ -64,11 +64,11 @@ export function AccountMenu() {
         <Icon name="settings" />
       </button>
       {open && (
-        <div ref={menuRef} id={menuId} className="menu" role="menu" aria-label="Account" onKeyDown={onMenuKey}>
+        <div ref={menuRef} id={menuId} className="account-menu-list" role="menu" aria-label="Account" onKeyDown={onMenuKey}>
           <button
             type="button"
             role="menuitem"
-            className="menu-item"
+            className="account-menu-item"
             onClick={() => {
               close(false);
               setDialog(true);
@@ -76,10 +76,10 @@ export function AccountMenu() {
           >
             Change password…
           </button>
-          <button type="button" role="menuitem" className="menu-item" onClick={() => void logout()}>
+          <button type="button" role="menuitem" className="account-menu-item" onClick={() => void logout()}>
             Sign out
           </button>
-          <button type="button" role="menuitem" className="menu-item" onClick={() => void logoutEverywhere()}>
+          <button type="button" role="menuitem" className="account-menu-item" onClick={() => void logoutEverywhere()}>
             Sign out everywhere
           </button>
         </div>
