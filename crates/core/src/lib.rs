@@ -7,6 +7,7 @@ pub mod events;
 pub mod mentions;
 pub mod model;
 pub mod perms;
+pub mod search;
 pub mod validate;
 
 pub use error::{Error, ErrorBody, ErrorCode, Result};

@@ -13,6 +13,7 @@ mod batch;
 mod messages;
 mod reads;
 mod rooms;
+mod search;
 mod uploads;
 mod users;
 
@@ -22,12 +23,13 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
 pub(crate) use batch::GroupWriter;
+pub(crate) use search::backfill as search_backfill;
 
 use super::{Backend, Db};
 use crate::error::db_err;
 use crate::{
-    Catchup, Change, Credentials, NewMessage, NewRoom, NewUpload, NewUser, Page, PageAt, Posted,
-    ReactionsChanged, RoomPatch, Store, Upload,
+    AroundPage, Catchup, Change, Credentials, NewMessage, NewRoom, NewUpload, NewUser, Page,
+    PageAt, Posted, ReactionsChanged, RoomPatch, SearchPage, SearchRequest, Store, Upload,
 };
 
 /// A connection of this backend, for functions that run several statements.
@@ -188,5 +190,12 @@ impl Store for Backend {
     }
     async fn upload(&self, id: Id) -> Result<Option<Upload>> {
         uploads::get(&self.pools, id).await
+    }
+
+    async fn search(&self, req: SearchRequest) -> Result<SearchPage> {
+        search::search(&self.pools, req).await
+    }
+    async fn history_around(&self, room: Id, seq: i64, limit: u32) -> Result<AroundPage> {
+        search::around(&self.pools, room, seq, limit).await
     }
 }
