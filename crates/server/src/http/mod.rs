@@ -6,6 +6,7 @@ mod files;
 mod messages;
 mod ops;
 mod rooms;
+mod search;
 mod users;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(messages::router())
         .merge(users::router())
         .merge(files::router())
+        .merge(search::router())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     api.merge(ops::router(doc))

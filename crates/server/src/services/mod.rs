@@ -6,6 +6,7 @@ pub mod files;
 pub mod messages;
 pub mod order;
 pub mod rooms;
+pub mod search;
 pub mod sync;
 
 use natter_core::{Error, Id, Result, Role};
