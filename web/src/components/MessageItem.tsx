@@ -17,6 +17,8 @@ interface Props {
   grouped: boolean;
   showDay: boolean;
   showMarker: boolean;
+  /** The message a search result opened. */
+  highlighted?: boolean;
   isLast: boolean;
   canModerate: boolean;
   onReply: (m: ChatMessage) => void;
@@ -31,6 +33,7 @@ export const MessageItem = memo(function MessageItem({
   grouped,
   showDay,
   showMarker,
+  highlighted = false,
   canModerate,
   onReply,
   onEdit,
@@ -58,6 +61,7 @@ export const MessageItem = memo(function MessageItem({
     grouped ? 'msg-grouped' : '',
     mine ? 'msg-mine' : '',
     mentionsMe ? 'msg-mentions-me' : '',
+    highlighted ? 'msg-highlight' : '',
     m.status ? `msg-${m.status}` : '',
     deleted ? 'msg-deleted' : '',
   ]

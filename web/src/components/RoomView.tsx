@@ -9,6 +9,7 @@ import { Icon } from './Icon';
 import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
 import { PresenceDot } from './PresenceDot';
+import { SearchBox } from './SearchBox';
 import { TypingIndicator } from './TypingIndicator';
 import { lastSeenText } from '../lib/time';
 
@@ -59,6 +60,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
               room.description && <p className="room-description">{room.description}</p>
             )}
           </div>
+          <SearchBox room={room} />
           <div className="room-header-actions">
             {!room.isDirect && (
               <button
