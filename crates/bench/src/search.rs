@@ -211,7 +211,7 @@ fn content(rng: &mut Rng, n: u64) -> String {
         Some("release notes".to_owned())
     } else if n % 300 == 1 {
         Some(CJK[0].to_owned())
-    } else if n % 150 == 0 {
+    } else if n.is_multiple_of(150) {
         Some(CJK[1 + (n / 150 % 4) as usize].to_owned())
     } else {
         None

@@ -1472,6 +1472,15 @@ async fn search_covers_rooms_of_members_now(s: S) {
         strs(&["banana in mine", "banana in the dm"])
     );
     assert_eq!(found(&s, &bob, "banana").await.len(), 4);
+    // The room narrows the index (a token of its own) but is never a word.
+    for q in [
+        format!("r{}", mine.id),
+        format!("#{}", mine.id),
+        format!("-r{} banana", dm.id),
+    ] {
+        let n = found(&s, &bob, &q).await.len();
+        assert_eq!(n, if q.starts_with('-') { 4 } else { 0 }, "{q}");
+    }
     s.remove_member(mine.id, alice.user.id).await.unwrap();
     assert_eq!(found(&s, &alice, "banana").await, ["banana in the dm"]);
     s.add_member(public.id, alice.user.id, Role::Member)

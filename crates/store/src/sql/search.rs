@@ -166,26 +166,57 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         }
     };
     let pg = postgres();
+    // The searcher's rooms (within the asked scope), ANDed into the full-text
+    // query when few enough, so the index narrows to them first. The SQL
+    // membership check below stays the rule either way.
+    let mut scope: Vec<(i64,)> =
+        sqlx::query_as("SELECT room_id FROM members WHERE user_id = $1 ORDER BY room_id")
+            .bind(req.user.0)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(db_err)?;
+    if let Some(only) = &req.rooms {
+        scope.retain(|(r,)| only.iter().any(|o| o.0 == *r));
+    }
+    if scope.is_empty() {
+        return Ok(none);
+    }
+    let in_index = scope.len() <= INDEXED_SCOPE;
     let text = !req.terms.is_empty();
     let ranked = text && req.sort == Sort::Relevance;
     let mut q = Sql::default();
     q.push("SELECT m.id AS id, ");
     if text && pg {
         let expr = ts_expr(&req.terms, &req.excluded);
+        let mut filter = format!("({expr})");
+        if in_index {
+            let rooms: Vec<String> = scope.iter().map(|(r,)| format!("'#{r}'")).collect();
+            filter.push_str(&format!(" & ({})", rooms.join(" | ")));
+        }
         if ranked {
             q.push("-ts_rank_cd(m.search_tsv, CAST(")
-                .arg(Arg::Text(expr.clone()))
+                .arg(Arg::Text(expr))
                 .push(" AS tsquery))::float8");
         } else {
             q.push("CAST(0 AS float8)");
         }
         q.push(" AS score FROM messages m WHERE m.search_tsv @@ CAST(")
-            .arg(Arg::Text(expr))
+            .arg(Arg::Text(filter))
             .push(" AS tsquery)");
     } else if text {
-        q.push(if ranked { "bm25(messages_fts)" } else { "0.0" });
+        // Words only ever match `search_text`; the room column weighs nothing.
+        let mut expr = format!("search_text : ({})", fts_expr(&req.terms, &req.excluded));
+        if in_index {
+            let rooms: Vec<String> = scope.iter().map(|(r,)| format!("r{r}")).collect();
+            expr.push_str(&format!(" AND search_room : ({})", rooms.join(" OR ")));
+        }
+        q.push(if ranked {
+            "bm25(messages_fts, 1.0, 0.0)"
+        } else {
+            "0.0"
+        });
         q.push(" AS score FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ")
-            .arg(Arg::Text(fts_expr(&req.terms, &req.excluded)));
+            .arg(Arg::Text(expr));
     } else {
         q.push(if pg { "CAST(0 AS float8)" } else { "0.0" })
             .push(" AS score FROM messages m WHERE TRUE");
@@ -231,7 +262,10 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
                 .push(" AS tsquery))");
         } else {
             q.push(" AND m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ")
-                .arg(Arg::Text(fts_any(&req.excluded)))
+                .arg(Arg::Text(format!(
+                    "search_text : ({})",
+                    fts_any(&req.excluded)
+                )))
                 .push(")");
         }
     }
@@ -342,6 +376,9 @@ pub(super) async fn around(p: &Pools, room: Id, seq: i64, limit: u32) -> Result<
         has_more_after: newer.has_more || take_newer < w,
     })
 }
+
+/// Up to this many rooms in scope go into the full-text query itself.
+const INDEXED_SCOPE: usize = 256;
 
 /// Messages indexed per statement of the backfill.
 const BACKFILL_BATCH: usize = 500;
