@@ -12,7 +12,7 @@ NATTER="${NATTER:-$T/release/natter}"
 BENCH="${BENCH:-$T/release/natter-bench}"
 out="${OUT:-bench/results/s7-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$out"
-MESSAGES="${S7_MESSAGES:-1000000}"; ROOMS="${S7_ROOMS:-1000}"; MEMBER="${S7_MEMBER_ROOMS:-50}"
+MESSAGES="${S7_MESSAGES:-1000000}"; ROOMS="${S7_ROOMS:-1000}"; MEMBER="${S7_MEMBER_ROOMS:-50}"; QUERIES="${S7_QUERIES:-300}"
 STORES="${STORES:-sqlite postgres}"
 PG="${PG:-postgres://postgres@127.0.0.1:5432}"
 
@@ -36,7 +36,7 @@ for store in $STORES; do
   wait_port "$port"
   echo "== s7-search on $store" >&2
   "$BENCH" s7-search --url "http://127.0.0.1:$port" --server-pid "$pid" --database-url "$db" \
-    --messages "$MESSAGES" --rooms "$ROOMS" --member-rooms "$MEMBER" --duration 1800 \
+    --messages "$MESSAGES" --rooms "$ROOMS" --member-rooms "$MEMBER" --queries "$QUERIES" --duration 1800 \
     --label "natter-$store" --out "$out/$store-s7-search.json" >/dev/null 2> >(tee "$out/$store-s7-search.log" >&2) \
     || echo "!! s7-search on $store failed" >&2
   du -sh "$data" >> "$out/sizes.txt" || true
