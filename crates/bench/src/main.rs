@@ -9,6 +9,7 @@ mod bulk;
 mod coord;
 mod proto;
 mod scenarios;
+mod search;
 mod stats;
 mod worker;
 
@@ -97,6 +98,9 @@ enum Cmd {
     /// S6: bulk-load messages straight into the database, then time the newest
     /// page and a keyset page of GET /api/messages, warm and cold.
     S6History(scenarios::S6),
+    /// S7: bulk-load messages of varied text, then time GET /api/search per
+    /// query kind (word, phrase, CJK, from:, has:link…) as a member of a few rooms.
+    S7Search(search::S7),
     /// S8: clients force-closed every period while messages flow; each reconnects,
     /// calls `sync` and applies; share of messages every member ends up with.
     S8Jitter(scenarios::S8),
@@ -128,6 +132,7 @@ fn main() -> std::process::ExitCode {
             Cmd::S3Fanout(s) => scenarios::run(s.common.clone(), "s3-fanout", |b| s.run(b)).await,
             Cmd::S4Durable(s) => scenarios::run(s.common.clone(), "s4-durable", |b| s.run(b)).await,
             Cmd::S6History(s) => scenarios::run(s.common.clone(), "s6-history", |b| s.run(b)).await,
+            Cmd::S7Search(s) => scenarios::run(s.common.clone(), "s7-search", |b| s.run(b)).await,
             Cmd::S8Jitter(s) => scenarios::run(s.common.clone(), "s8-jitter", |b| s.run(b)).await,
         }
     });

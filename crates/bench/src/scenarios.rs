@@ -39,7 +39,7 @@ impl Budget {
         }
     }
 
-    async fn provision(&self, layout: &Layout) -> Result<Provision> {
+    pub(crate) async fn provision(&self, layout: &Layout) -> Result<Provision> {
         let p = api::obtain(
             &self.common.url,
             layout,

@@ -206,3 +206,16 @@ fn run_sh_smoke_runs_every_scenario_on_both_servers() {
         assert_eq!(report["ok"], true, "{name}: {report:#}");
     }
 }
+
+#[test]
+fn s7_search_smoke() {
+    let s = start();
+    let db = format!("sqlite://{}", s.dir.path().join("data/natter.db").display());
+    let r = smoke(&s, "s7-search", &["--database-url", &db]);
+    for kind in ["word", "phrase", "cjk", "from", "has_link"] {
+        let q = &r["queries"][kind];
+        assert!(q["first_page"].as_u64().unwrap() > 0, "{kind}: {r:#}");
+        assert_eq!(q["errors"], 0, "{kind}: {r:#}");
+    }
+    assert_eq!(r["searcher_rooms"], 5);
+}

@@ -8,6 +8,7 @@ pub mod files;
 pub mod mentions;
 pub mod model;
 pub mod perms;
+pub mod search;
 pub mod validate;
 
 pub use error::{Error, ErrorBody, ErrorCode, Result};

@@ -336,6 +336,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Upload>>;
     /// Deletes the row of an upload whose bytes were removed.
     async fn forget_upload(&self, id: Id) -> Result<()>;
+    // ---- search (issue 10; `sql/search.rs`) ----
+    /// Messages of the rooms `req.user` is a member of now, matching every
+    /// term, ranked (or newest first), a page at a time.
+    async fn search(&self, req: SearchRequest) -> Result<SearchPage>;
+    /// The page of a room's history centred on `seq`: the message at `seq`
+    /// (if any) and about `limit / 2` on either side.
+    async fn history_around(&self, room: Id, seq: i64, limit: u32) -> Result<AroundPage>;
+
     // ---- sessions (issue 14) ----
     async fn create_session(&self, session: NewSession) -> Result<()>;
     /// The session with this id, if not revoked (it may be past `expires_at`
@@ -358,6 +366,42 @@ pub trait Store: Send + Sync + 'static {
     async fn prune_sessions(&self, now_unix: i64) -> Result<u64>;
     /// Whether the pair already has its DM room.
     async fn dm_exists(&self, a: Id, b: Id) -> Result<bool>;
+}
+
+/// A search, its names already resolved to ids by the caller.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// Who searches: only rooms they are a member of are searched.
+    pub user: Id,
+    /// Only these rooms (still only those `user` is a member of); `None`: all.
+    pub rooms: Option<Vec<Id>>,
+    /// Only messages by these users; `None`: anyone.
+    pub from: Option<Vec<Id>>,
+    pub terms: Vec<natter_core::search::Term>,
+    pub excluded: Vec<natter_core::search::Term>,
+    pub has: Vec<natter_core::search::Has>,
+    /// UTC days: created on or after `since`, before `until`.
+    pub since: Option<time::Date>,
+    pub until: Option<time::Date>,
+    pub sort: natter_core::search::Sort,
+    /// 1–50.
+    pub limit: u32,
+    pub cursor: Option<natter_core::search::Cursor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub messages: Vec<Message>,
+    /// `None` when this page holds the last match.
+    pub next: Option<natter_core::search::Cursor>,
+}
+
+/// History around one message, oldest first.
+#[derive(Debug, Clone)]
+pub struct AroundPage {
+    pub messages: Vec<Message>,
+    pub has_more_before: bool,
+    pub has_more_after: bool,
 }
 
 /// At most this many different emojis per user on one message (`invalid` beyond).

@@ -57,6 +57,7 @@ impl PgStore {
             read: pool.clone(),
             write: pool,
         };
+        sql::search_backfill(&pools).await?;
         let posts = sql::GroupWriter::start(&pools, WRITERS);
         Ok(PgStore { pools, posts })
     }

@@ -59,10 +59,12 @@ impl SqliteStore {
                 .await
                 .map_err(db_err)?;
             migrate(&pool).await?;
-            return Ok(SqliteStore::with(sql::Pools {
+            let pools = sql::Pools {
                 read: pool.clone(),
                 write: pool,
-            }));
+            };
+            sql::search_backfill(&pools).await?;
+            return Ok(SqliteStore::with(pools));
         }
         if let Some(dir) = options
             .get_filename()
@@ -86,7 +88,9 @@ impl SqliteStore {
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .map_err(db_err)?;
-        Ok(SqliteStore::with(sql::Pools { read, write }))
+        let pools = sql::Pools { read, write };
+        sql::search_backfill(&pools).await?;
+        Ok(SqliteStore::with(pools))
     }
 
     /// One group-commit writer: SQLite has one writer at a time anyway, and

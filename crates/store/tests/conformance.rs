@@ -56,6 +56,15 @@ conformance!(
     uploads_round_trip,
     upload_lifecycle,
     joining_starts_with_history_read,
+    search_folds_accents_and_case,
+    search_finds_longer_words_a_word_starts,
+    search_finds_cjk_words_inside_sentences,
+    search_finds_identifiers_and_url_parts,
+    search_covers_rooms_of_members_now,
+    search_skips_deleted_and_follows_edits,
+    search_operators_narrow_results,
+    search_ranks_and_pages_every_match_once,
+    history_around_centres_on_a_message,
 );
 
 type S = Arc<dyn Store>;
@@ -1403,4 +1412,433 @@ async fn unknown_schemes_are_refused() {
         .err()
         .unwrap();
     assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+}
+
+// ---- search (issue 10) ----
+
+use natter_core::search::{self as sq, Sort};
+use natter_store::SearchRequest;
+
+/// A search as the server runs it, operators given as ids.
+fn request(user: &Me, q: &str) -> SearchRequest {
+    let parsed = sq::parse(q).unwrap();
+    let (since, until) = parsed.span();
+    SearchRequest {
+        user: user.user.id,
+        rooms: None,
+        from: None,
+        terms: parsed.terms,
+        excluded: parsed.excluded,
+        has: parsed.has,
+        since,
+        until,
+        sort: Sort::Relevance,
+        limit: 50,
+        cursor: None,
+    }
+}
+
+/// The contents found, best first.
+async fn found(s: &S, user: &Me, q: &str) -> Vec<String> {
+    found_by(s, request(user, q)).await
+}
+
+async fn found_by(s: &S, req: SearchRequest) -> Vec<String> {
+    s.search(req)
+        .await
+        .unwrap()
+        .messages
+        .into_iter()
+        .map(|m| m.content)
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    sorted(v.iter().map(|s| (*s).to_owned()).collect())
+}
+
+/// alice in a room "general" with some messages.
+async fn searchable(s: &S, texts: &[&str]) -> (Me, Room) {
+    let alice = user(s, "alice").await;
+    let r = room(s, &alice, "general", false).await;
+    for t in texts {
+        post(s, r.id, alice.user.id, t).await;
+    }
+    (alice, r)
+}
+
+async fn search_folds_accents_and_case(s: S) {
+    let texts = [
+        "Meet at the Café",
+        "CAFE OLE",
+        "Reunión mañana",
+        "1 Ångström",
+        "nothing",
+    ];
+    let (alice, _) = searchable(&s, &texts).await;
+    for q in ["cafe", "café", "CAFÉ", "Cafe"] {
+        assert_eq!(
+            sorted(found(&s, &alice, q).await),
+            strs(&["CAFE OLE", "Meet at the Café"]),
+            "{q}"
+        );
+    }
+    for q in ["reunion", "REUNIÓN", "reunión"] {
+        assert_eq!(found(&s, &alice, q).await, ["Reunión mañana"], "{q}");
+    }
+    for q in ["angstrom", "ÅNGSTRÖM"] {
+        assert_eq!(found(&s, &alice, q).await, ["1 Ångström"], "{q}");
+    }
+    assert!(found(&s, &alice, "mananas").await.is_empty());
+}
+
+async fn search_finds_longer_words_a_word_starts(s: S) {
+    let texts = [
+        "we deployed it",
+        "the deployment is done",
+        "redeploy later",
+        "Deploy now",
+    ];
+    let (alice, _) = searchable(&s, &texts).await;
+    assert_eq!(
+        sorted(found(&s, &alice, "deploy").await),
+        strs(&["Deploy now", "the deployment is done", "we deployed it"])
+    );
+    assert_eq!(
+        found(&s, &alice, "deployment").await,
+        ["the deployment is done"]
+    );
+    // Short words are not dropped.
+    assert_eq!(found(&s, &alice, "it").await, ["we deployed it"]);
+}
+
+async fn search_finds_cjk_words_inside_sentences(s: S) {
+    let texts = [
+        "明日の会議は東京で行います",
+        "京都に行きます",
+        "Tokyo meeting",
+    ];
+    let (alice, _) = searchable(&s, &texts).await;
+    assert_eq!(
+        found(&s, &alice, "東京").await,
+        ["明日の会議は東京で行います"]
+    );
+    assert_eq!(
+        found(&s, &alice, "会議").await,
+        ["明日の会議は東京で行います"]
+    );
+    assert_eq!(
+        found(&s, &alice, "東京で行").await,
+        ["明日の会議は東京で行います"]
+    );
+    assert_eq!(
+        sorted(found(&s, &alice, "行きます").await),
+        strs(&["京都に行きます"])
+    );
+    // One character finds it anywhere in a run, the last one included.
+    assert_eq!(
+        sorted(found(&s, &alice, "京").await),
+        strs(&["京都に行きます", "明日の会議は東京で行います"])
+    );
+    assert_eq!(
+        sorted(found(&s, &alice, "す").await),
+        strs(&["京都に行きます", "明日の会議は東京で行います"])
+    );
+    assert!(found(&s, &alice, "東都").await.is_empty());
+    assert!(found(&s, &alice, "大阪").await.is_empty());
+}
+
+async fn search_finds_identifiers_and_url_parts(s: S) {
+    let texts = [
+        "Fix PLT-3699 today",
+        "see https://github.com/natter/natter/issues/42 please",
+        "PLT-1234 is older",
+        "snake_case_name here",
+    ];
+    let (alice, _) = searchable(&s, &texts).await;
+    assert_eq!(found(&s, &alice, "PLT-3699").await, ["Fix PLT-3699 today"]);
+    assert_eq!(found(&s, &alice, "3699").await, ["Fix PLT-3699 today"]);
+    assert_eq!(found(&s, &alice, "plt").await.len(), 2);
+    let url = ["see https://github.com/natter/natter/issues/42 please"];
+    assert_eq!(found(&s, &alice, "github").await, url);
+    assert_eq!(found(&s, &alice, "issues/42").await, url);
+    assert_eq!(found(&s, &alice, "github.com").await, url);
+    assert_eq!(found(&s, &alice, "case").await, ["snake_case_name here"]);
+}
+
+async fn search_covers_rooms_of_members_now(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let mine = room(&s, &alice, "mine", false).await;
+    let public = room(&s, &bob, "public", false).await;
+    let private = room(&s, &bob, "private", true).await;
+    let (dm, _) = s.dm_room(alice.user.id, bob.user.id).await.unwrap();
+    s.add_member(mine.id, bob.user.id, Role::Member)
+        .await
+        .unwrap();
+    for (r, t) in [
+        (mine.id, "banana in mine"),
+        (public.id, "banana in public"),
+        (private.id, "banana in private"),
+        (dm.id, "banana in the dm"),
+    ] {
+        post(&s, r, bob.user.id, t).await;
+    }
+    assert_eq!(
+        sorted(found(&s, &alice, "banana").await),
+        strs(&["banana in mine", "banana in the dm"])
+    );
+    assert_eq!(found(&s, &bob, "banana").await.len(), 4);
+    // The room narrows the index (a token of its own) but is never a word.
+    for q in [
+        format!("r{}", mine.id),
+        format!("#{}", mine.id),
+        format!("-r{} banana", dm.id),
+    ] {
+        let n = found(&s, &bob, &q).await.len();
+        assert_eq!(n, if q.starts_with('-') { 4 } else { 0 }, "{q}");
+    }
+    s.remove_member(mine.id, alice.user.id).await.unwrap();
+    assert_eq!(found(&s, &alice, "banana").await, ["banana in the dm"]);
+    s.add_member(public.id, alice.user.id, Role::Member)
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted(found(&s, &alice, "banana").await),
+        strs(&["banana in public", "banana in the dm"])
+    );
+    // A scope inside the caller's rooms; a room they are not in finds nothing.
+    let mut req = request(&alice, "banana");
+    req.rooms = Some(vec![dm.id, private.id]);
+    assert_eq!(found_by(&s, req).await, ["banana in the dm"]);
+}
+
+async fn search_skips_deleted_and_follows_edits(s: S) {
+    let (alice, r) = searchable(&s, &[]).await;
+    let m = post(&s, r.id, alice.user.id, "old text apple").await;
+    post(&s, r.id, alice.user.id, "another apple").await;
+    s.edit_message(m.id, "new text pear".into(), Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(found(&s, &alice, "apple").await, ["another apple"]);
+    assert_eq!(found(&s, &alice, "pear").await, ["new text pear"]);
+    s.delete_message(m.id).await.unwrap();
+    assert!(found(&s, &alice, "pear").await.is_empty());
+    assert!(found(&s, &alice, "text").await.is_empty());
+    // A search by filters only skips the tombstone too.
+    let mut req = request(&alice, "from:me");
+    req.from = Some(vec![alice.user.id]);
+    assert_eq!(found_by(&s, req).await, ["another apple"]);
+}
+
+async fn search_operators_narrow_results(s: S) {
+    let alice = user(&s, "alice").await;
+    let bob = user(&s, "bob").await;
+    let general = room(&s, &alice, "general", false).await;
+    let random = room(&s, &alice, "random", false).await;
+    s.add_member(general.id, bob.user.id, Role::Member)
+        .await
+        .unwrap();
+    post(&s, general.id, alice.user.id, "the quick fox").await;
+    post(&s, general.id, bob.user.id, "quick brown fox").await;
+    post(
+        &s,
+        random.id,
+        alice.user.id,
+        "a fox link https://example.com/fox",
+    )
+    .await;
+    let mut image = msg(general.id, bob.user.id, "fox picture");
+    image.kind = MessageType::Image;
+    image.file_url = Some("/api/files/1".into());
+    s.post_message(image).await.unwrap();
+    let mut file = msg(general.id, bob.user.id, "fox report");
+    file.kind = MessageType::File;
+    file.file_url = Some("/api/files/2".into());
+    s.post_message(file).await.unwrap();
+
+    assert_eq!(found(&s, &alice, "fox").await.len(), 5);
+    assert_eq!(found(&s, &alice, "\"quick fox\"").await, ["the quick fox"]);
+    assert_eq!(
+        found(&s, &alice, "\"fox quick\"").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        sorted(found(&s, &alice, "fox -brown -picture -report").await),
+        strs(&["a fox link https://example.com/fox", "the quick fox"])
+    );
+    assert_eq!(
+        found(&s, &alice, "qui* -\"the quick\"").await,
+        ["quick brown fox"]
+    );
+    assert_eq!(found(&s, &alice, "fox has:image").await, ["fox picture"]);
+    assert_eq!(found(&s, &alice, "has:file").await, ["fox report"]);
+    assert_eq!(
+        found(&s, &alice, "has:link").await,
+        ["a fox link https://example.com/fox"]
+    );
+    let mut req = request(&alice, "fox");
+    req.from = Some(vec![bob.user.id]);
+    assert_eq!(found_by(&s, req).await.len(), 3);
+    let mut req = request(&alice, "fox");
+    req.rooms = Some(vec![random.id]);
+    assert_eq!(
+        found_by(&s, req).await,
+        ["a fox link https://example.com/fox"]
+    );
+    // Filters only, exclusions among them.
+    let mut req = request(&alice, "-fox");
+    req.from = Some(vec![alice.user.id]);
+    assert!(found_by(&s, req).await.is_empty());
+
+    let today = time::OffsetDateTime::now_utc().date();
+    let (yesterday, tomorrow) = (today.previous_day().unwrap(), today.next_day().unwrap());
+    let day = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    for (q, n) in [
+        (format!("fox on:{}", day(today)), 5),
+        (format!("fox after:{}", day(yesterday)), 5),
+        (format!("fox before:{}", day(tomorrow)), 5),
+        (format!("fox on:{}", day(yesterday)), 0),
+        (format!("fox after:{}", day(today)), 0),
+        (format!("fox before:{}", day(today)), 0),
+    ] {
+        assert_eq!(found(&s, &alice, &q).await.len(), n, "{q}");
+    }
+}
+
+async fn search_ranks_and_pages_every_match_once(s: S) {
+    let (alice, r) = searchable(&s, &[]).await;
+    let weak = post(
+        &s,
+        r.id,
+        alice.user.id,
+        "kiwi and a great many other words that make this message long and dilute it",
+    )
+    .await;
+    let strong = post(&s, r.id, alice.user.id, "kiwi kiwi kiwi").await;
+    let hits = s.search(request(&alice, "kiwi")).await.unwrap().messages;
+    assert_eq!(
+        hits.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [strong.id, weak.id]
+    );
+    let mut newest = request(&alice, "kiwi");
+    newest.sort = Sort::Newest;
+    let hits = s.search(newest).await.unwrap().messages;
+    assert_eq!(
+        hits.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [strong.id, weak.id]
+    );
+
+    // Equal ranks: newer first. Pages cover every match once, whatever is
+    // sent while paging.
+    let mut same = Vec::new();
+    let mut meanwhile = Vec::new();
+    for i in 0..23 {
+        same.push(
+            post(&s, r.id, alice.user.id, &format!("mango number {i}"))
+                .await
+                .id,
+        );
+    }
+    for sort in [Sort::Relevance, Sort::Newest] {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        let mut pages = 0;
+        loop {
+            let mut req = request(&alice, "mango");
+            req.sort = sort;
+            req.limit = 5;
+            req.cursor = cursor;
+            let page = s.search(req).await.unwrap();
+            assert!(page.messages.len() <= 5);
+            seen.extend(page.messages.iter().map(|m| m.id));
+            pages += 1;
+            if pages == 2 {
+                meanwhile.push(
+                    post(&s, r.id, alice.user.id, "mango sent meanwhile")
+                        .await
+                        .id,
+                );
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let mut expected = same.clone();
+        // Sent while an earlier search paged: part of this one.
+        expected.extend(&meanwhile[..meanwhile.len() - 1]);
+        expected.reverse();
+        assert_eq!(pages, expected.len().div_ceil(5), "{sort:?}");
+        assert_eq!(seen, expected, "{sort:?}: every match once, newest first");
+    }
+}
+
+async fn history_around_centres_on_a_message(s: S) {
+    let (alice, r) = searchable(&s, &[]).await;
+    for i in 1..=20 {
+        post(&s, r.id, alice.user.id, &format!("m{i}")).await;
+    }
+    let page = s.history_around(r.id, 10, 5).await.unwrap();
+    assert_eq!(seqs(&page.messages), [8, 9, 10, 11, 12]);
+    assert!(page.has_more_before && page.has_more_after);
+    // At either end, the other side fills the page.
+    let page = s.history_around(r.id, 1, 5).await.unwrap();
+    assert_eq!(seqs(&page.messages), [1, 2, 3, 4, 5]);
+    assert!(!page.has_more_before && page.has_more_after);
+    let page = s.history_around(r.id, 20, 6).await.unwrap();
+    assert_eq!(seqs(&page.messages), [15, 16, 17, 18, 19, 20]);
+    assert!(page.has_more_before && !page.has_more_after);
+    let page = s.history_around(r.id, 19, 1).await.unwrap();
+    assert_eq!(seqs(&page.messages), [19]);
+    assert!(page.has_more_before && page.has_more_after);
+    let page = s.history_around(r.id, 3, 40).await.unwrap();
+    assert_eq!(page.messages.len(), 20);
+    assert!(!page.has_more_before && !page.has_more_after);
+}
+
+/// Messages stored before search existed (search_text NULL, as after the
+/// migration) are indexed when the store opens.
+async fn backfill_indexes_old_messages(db: natter_store::testing::TestDb) {
+    let store = natter_store::connect(&db.url).await.unwrap();
+    let (alice, _) = searchable(&store, &["old plum message", "old link https://x.org"]).await;
+    let more: Vec<String> = (0..1200).map(|i| format!("filler {i}")).collect();
+    let r = room(&store, &alice, "filler", false).await;
+    for t in &more {
+        post(&store, r.id, alice.user.id, t).await;
+    }
+    drop(store);
+    {
+        use sqlx::Connection;
+        let sql = "UPDATE messages SET search_text = NULL, has_link = FALSE";
+        if db.url.starts_with("sqlite") {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+    let store = natter_store::connect(&db.url).await.unwrap();
+    assert_eq!(found(&store, &alice, "plum").await, ["old plum message"]);
+    assert_eq!(
+        found(&store, &alice, "has:link").await,
+        ["old link https://x.org"]
+    );
+    assert_eq!(found(&store, &alice, "filler").await.len(), 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backfills_search() {
+    backfill_indexes_old_messages(natter_store::testing::TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_backfills_search() {
+    backfill_indexes_old_messages(natter_store::testing::TestDb::postgres().await).await;
 }

@@ -13,6 +13,7 @@ import type {
   Role,
   RoomEnvelope,
   RoomsEnvelope,
+  SearchPage,
   UploadedFile,
   UserEnvelope,
   UsersEnvelope,
@@ -114,8 +115,10 @@ export const rest = {
 
   openDm: (userId: Id) => request<RoomEnvelope>('POST', '/dms', { userId }),
 
-  messages: (q: { roomId: Id; before?: number; after?: number; limit?: number }) =>
+  messages: (q: { roomId: Id; before?: number; after?: number; around?: number; limit?: number }) =>
     request<MessagesPage>('GET', '/messages', undefined, q),
+  search: (q: { q: string; roomId?: Id; cursor?: string; limit?: number; sort?: 'relevance' | 'newest' }) =>
+    request<SearchPage>('GET', '/search', undefined, q),
   postMessage: (p: { roomId: Id; content: string; replyToId?: Id; clientId?: string }) =>
     request<MessageEnvelope>('POST', '/messages', p),
 

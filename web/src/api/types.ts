@@ -154,6 +154,22 @@ export interface MessageEnvelope {
 export interface MessagesPage {
   messages: Message[];
   hasMore: boolean;
+  /** With `around` only. */
+  hasMoreBefore?: boolean;
+  hasMoreAfter?: boolean;
+}
+/** One piece of a search snippet: text as written; `match` pieces are highlighted. */
+export interface SnippetPiece {
+  text: string;
+  match: boolean;
+}
+export interface SearchResult {
+  message: Message;
+  snippet: SnippetPiece[];
+}
+export interface SearchPage {
+  results: SearchResult[];
+  nextCursor: string | null;
 }
 export interface FileEnvelope {
   file: UploadedFile;

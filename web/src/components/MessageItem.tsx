@@ -19,6 +19,8 @@ interface Props {
   grouped: boolean;
   showDay: boolean;
   showMarker: boolean;
+  /** The message a search result opened. */
+  highlighted?: boolean;
   isLast: boolean;
   canModerate: boolean;
   onReply: (m: ChatMessage) => void;
@@ -33,6 +35,7 @@ export const MessageItem = memo(function MessageItem({
   grouped,
   showDay,
   showMarker,
+  highlighted = false,
   canModerate,
   onReply,
   onEdit,
@@ -60,6 +63,7 @@ export const MessageItem = memo(function MessageItem({
     grouped ? 'msg-grouped' : '',
     mine ? 'msg-mine' : '',
     mentionsMe ? 'msg-mentions-me' : '',
+    highlighted ? 'msg-highlight' : '',
     m.status ? `msg-${m.status}` : '',
     deleted ? 'msg-deleted' : '',
     // the actions stay shown while the emoji picker is open, so focus can come back

@@ -44,6 +44,9 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
   const messages = useMemo(() => tl?.messages ?? [], [tl?.messages]);
   const firstItemIndex = tl?.firstItemIndex ?? 0;
   const markerSeq = tl?.markerSeq ?? null;
+  // Opened at a message (a search result): land on it, not on the newest.
+  const focusSeq = tl?.focusSeq ?? null;
+  const focusIndex = focusSeq === null ? -1 : messages.findIndex((m) => m.seq === focusSeq);
 
   useEffect(() => {
     if (scrollNonce === 0) return;
@@ -56,6 +59,17 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
   const loaded = !!tl?.loaded;
   useEffect(() => {
     if (!loaded) return;
+    if (focusSeq !== null) {
+      // Centre the message the list was opened at, once it is measured.
+      stick.current = false;
+      const timers = [50, 200, 500].map((ms) =>
+        setTimeout(() => {
+          const el = scroller.current?.querySelector('.msg-highlight');
+          if (el instanceof HTMLElement) el.scrollIntoView({ block: 'center' });
+        }, ms),
+      );
+      return () => timers.forEach(clearTimeout);
+    }
     stick.current = true;
     const timers = [0, 50, 150, 300].map((ms) =>
       setTimeout(() => {
@@ -69,6 +83,11 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
   const startReached = useCallback(() => {
     chat.loadOlder(room.id).catch(() => onError('Could not load older messages.'));
   }, [room.id, onError]);
+
+  const endReached = useCallback(() => {
+    chat.loadNewer(room.id).catch(() => onError('Could not load newer messages.'));
+  }, [room.id, onError]);
+  const hasNewer = !!tl?.hasNewer;
 
   const lastStoredId = useMemo(() => {
     for (let i = messages.length - 1; i >= 0; i--) if (!isLocal(messages[i]!)) return messages[i]!.id;
@@ -107,15 +126,21 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
         className="virtuoso"
         data={messages}
         firstItemIndex={firstItemIndex}
-        initialTopMostItemIndex={{ index: Math.max(0, messages.length - 1), align: 'end' }}
+        initialTopMostItemIndex={
+          focusIndex >= 0
+            ? { index: focusIndex, align: 'center' }
+            : { index: Math.max(0, messages.length - 1), align: 'end' }
+        }
         startReached={startReached}
-        followOutput={(bottom) => (bottom ? 'auto' : false)}
+        endReached={endReached}
+        followOutput={(bottom) => (bottom && focusSeq === null ? 'auto' : false)}
         atBottomStateChange={(b) => {
           stick.current = b;
           chat.setAtBottom(b);
         }}
         totalListHeightChanged={() => {
-          if (stick.current) toBottom();
+          // Opened at a message: pages loading around it must not pull the list away.
+          if (stick.current && focusSeq === null) toBottom();
         }}
         atBottomThreshold={60}
         increaseViewportBy={{ top: 600, bottom: 300 }}
@@ -130,7 +155,12 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
                 {room.description && <p className="muted">{room.description}</p>}
               </div>
             ),
-          Footer: () => <SeenBy roomId={room.id} />,
+          Footer: () =>
+            hasNewer ? (
+              <div className="list-header">{tl.loadingNewer ? 'Loading newer messages…' : ' '}</div>
+            ) : (
+              <SeenBy roomId={room.id} />
+            ),
         }}
         itemContent={(index, m) => {
           const i = index - firstItemIndex;
@@ -143,6 +173,7 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
               grouped={groupedWith(prev, m, markerSeq)}
               showDay={newDay}
               showMarker={markerSeq !== null && m.seq === markerSeq && !isLocal(m)}
+              highlighted={focusSeq !== null && m.seq === focusSeq && !isLocal(m)}
               isLast={m.id === lastStoredId}
               canModerate={canModerate}
               onReply={onReply}
@@ -153,13 +184,14 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
           );
         }}
       />
-      {!atBottom && (
+      {(!atBottom || hasNewer) && (
         <button
           type="button"
           className="jump-button"
           onClick={() => {
             stick.current = true;
-            toBottom('smooth');
+            if (hasNewer || focusSeq !== null) void chat.jumpToNewest(room.id).catch(() => onError('Could not load the newest messages.'));
+            else toBottom('smooth');
           }}
         >
           <Icon name="arrowDown" size={16} />

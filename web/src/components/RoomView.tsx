@@ -11,6 +11,7 @@ import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
 import { NotifyMenu } from './NotifyMenu';
 import { PresenceDot } from './PresenceDot';
+import { SearchBox } from './SearchBox';
 import { TypingIndicator } from './TypingIndicator';
 import { lastSeenText } from '../lib/time';
 
@@ -62,6 +63,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
               room.description && <p className="room-description">{room.description}</p>
             )}
           </div>
+          <SearchBox room={room} />
           <div className="room-header-actions">
             {room.role && <NotifyMenu room={room} onError={setError} />}
             {!room.isDirect && (

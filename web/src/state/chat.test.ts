@@ -195,3 +195,31 @@ describe('catch-up', () => {
     expect(t.chat.store.getState().rooms['r1']).toMatchObject({ unread: 0, mentions: 0 });
   });
 });
+
+describe('jump to a search result', () => {
+  it('opens the room around the message, then loads newer pages up to the live end', async () => {
+    const t = setup({ roomLastSeq: 2 });
+    await t.chat.start(ana);
+    const fetch = t.restFake.messages as unknown as ReturnType<typeof vi.fn>;
+    fetch.mockImplementationOnce(async () => ({
+      messages: [msg(1), msg(2)],
+      hasMore: false,
+      hasMoreBefore: false,
+      hasMoreAfter: true,
+    }));
+    await t.chat.jumpTo('r1', 2);
+    expect(fetch).toHaveBeenLastCalledWith({ roomId: 'r1', around: 2, limit: 50 });
+    const tl = t.chat.store.getState().timelines['r1']!;
+    expect(tl.focusSeq).toBe(2);
+    expect(tl.hasNewer).toBe(true);
+    expect(t.chat.store.getState().activeRoomId).toBe('r1');
+    // A live message while newer history is missing is not appended after a gap.
+    t.chat.handlers.onRoomChange({ kind: 'new', roomId: 'r1', eventSeq: 3, message: msg(3) });
+    expect(t.messages().map((m) => m.seq)).toEqual([1, 2]);
+    fetch.mockImplementationOnce(async () => ({ messages: [msg(3)], hasMore: false }));
+    await t.chat.loadNewer('r1');
+    expect(fetch).toHaveBeenLastCalledWith({ roomId: 'r1', after: 2, limit: 50 });
+    expect(t.messages().map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(t.chat.store.getState().timelines['r1']!.hasNewer).toBe(false);
+  });
+});

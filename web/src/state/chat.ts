@@ -11,9 +11,12 @@ import {
   addLocal,
   applyChange,
   applyNewestPage,
+  applyAroundPage,
+  appendNewer,
   emptyTimeline,
   gate,
   lastStored,
+  newestSeq,
   prependOlder,
   setLocalStatus,
   unreadMarkerSeq,
@@ -211,6 +214,33 @@ export function createChat(deps: ChatDeps) {
     }
   }
 
+  async function loadNewer(roomId: Id): Promise<void> {
+    const tl = get().timelines[roomId];
+    if (!tl || !tl.hasNewer || tl.loadingNewer) return;
+    const after = newestSeq(tl.messages);
+    if (after === null) return;
+    patchTimeline(roomId, (t) => ({ ...t, loadingNewer: true }));
+    try {
+      const page = await deps.rest.messages({ roomId, after, limit: 50 });
+      patchTimeline(roomId, (t) => appendNewer(t, page.messages, page.hasMore));
+      maybeMarkRead();
+    } catch (e) {
+      patchTimeline(roomId, (t) => ({ ...t, loadingNewer: false }));
+      throw e;
+    }
+  }
+
+  /** Opens a room at one message (a search result), highlighted, history around it. */
+  async function jumpTo(roomId: Id, seq: number): Promise<void> {
+    set({ activeRoomId: roomId, atBottom: false });
+    if (!get().timelines[roomId]) set({ timelines: { ...get().timelines, [roomId]: emptyTimeline() } });
+    void loadMembers(roomId).catch(() => undefined);
+    const page = await deps.rest.messages({ roomId, around: seq, limit: 50 });
+    patchTimeline(roomId, (tl) =>
+      applyAroundPage(tl, page.messages, page.hasMoreBefore ?? page.hasMore, page.hasMoreAfter ?? false, seq),
+    );
+  }
+
   // ---- room changes and catch-up ----
 
   /** Applies a change whose order is already checked. */
@@ -219,7 +249,9 @@ export function createChat(deps: ChatDeps) {
     set({ lastSeq: { ...s.lastSeq, [change.roomId]: change.eventSeq } });
     const tl = s.timelines[change.roomId];
     const isNew = change.kind === 'new' && !tl?.messages.some((m) => m.id === change.message.id);
-    if (tl) patchTimeline(change.roomId, (t) => ({ ...t, messages: applyChange(t.messages, change, nowIso()) }));
+    // A list opened at an older message gets new ones when it loads up to them.
+    const detached = tl?.hasNewer && change.kind === 'new';
+    if (tl && !detached) patchTimeline(change.roomId, (t) => ({ ...t, messages: applyChange(t.messages, change, nowIso()) }));
     if (change.kind === 'new' && isNew) onNewMessage(change.message, live);
   }
 
@@ -321,7 +353,7 @@ export function createChat(deps: ChatDeps) {
     const roomId = s.activeRoomId;
     if (!roomId || !s.atBottom || !visible) return;
     const tl = s.timelines[roomId];
-    if (!tl?.loaded) return;
+    if (!tl?.loaded || tl.hasNewer) return;
     const last = lastStored(tl.messages);
     if (!last) return;
     const room = s.rooms[roomId];
@@ -457,6 +489,13 @@ export function createChat(deps: ChatDeps) {
     handlers,
     loadMembers,
     loadOlder,
+    loadNewer,
+    jumpTo,
+    /** Leaves a list opened at a message for the newest page. */
+    async jumpToNewest(roomId: Id): Promise<void> {
+      await loadNewest(roomId, true);
+      set({ scrollNonce: get().scrollNonce + 1 });
+    },
     refreshRooms,
     syncRooms,
 
@@ -488,6 +527,7 @@ export function createChat(deps: ChatDeps) {
       const tasks: Promise<unknown>[] = [loadMembers(roomId).catch(() => undefined)];
       const tl = get().timelines[roomId];
       if (!tl || !tl.loaded) tasks.push(loadNewest(roomId, false));
+      else if (tl.hasNewer || tl.focusSeq !== null) tasks.push(loadNewest(roomId, true));
       else {
         const room = get().rooms[roomId];
         const me = get().me;

@@ -3,11 +3,15 @@ import { msg } from '../test/fixtures';
 import {
   acknowledge,
   addLocal,
+  applyAroundPage,
   applyChange,
+  applyNewestPage,
+  appendNewer,
   emptyTimeline,
   FIRST_INDEX,
   gate,
   mergeMessages,
+  newestSeq,
   prependOlder,
   unreadMarkerSeq,
   type ChatMessage,
@@ -122,5 +126,25 @@ describe('unreadMarkerSeq', () => {
     expect(unreadMarkerSeq(list, 2, 'me')).toBe(4);
     expect(unreadMarkerSeq(list, 3, 'me')).toBe(2);
     expect(unreadMarkerSeq(list, 0, 'me')).toBeNull();
+  });
+});
+
+describe('opening at a message (search results)', () => {
+  it('replaces the list with the page around it, newer history pending', () => {
+    const tl = { ...emptyTimeline(), loaded: true, messages: [msg(90), msg(91)] as ChatMessage[] };
+    const around = applyAroundPage(tl, [msg(9), msg(10), msg(11)], true, true, 10);
+    expect(seqs(around.messages)).toEqual([9, 10, 11]);
+    expect(around.focusSeq).toBe(10);
+    expect(around.hasMore).toBe(true);
+    expect(around.hasNewer).toBe(true);
+    expect(around.version).toBe(tl.version + 1);
+    expect(newestSeq(around.messages)).toBe(11);
+    const more = appendNewer(around, [msg(12), msg(13)], false);
+    expect(seqs(more.messages)).toEqual([9, 10, 11, 12, 13]);
+    expect(more.hasNewer).toBe(false);
+    // Back to the newest page: an ordinary list again.
+    const newest = applyNewestPage(more, [msg(90), msg(91)], true, true);
+    expect(newest.hasNewer).toBe(false);
+    expect(newest.focusSeq).toBeNull();
   });
 });

@@ -25,6 +25,11 @@ export interface Timeline {
   version: number;
   /** Seq of the first message shown under the "New messages" marker. */
   markerSeq: number | null;
+  /** Opened at a message (a search result): newer history exists beyond the list. */
+  hasNewer: boolean;
+  loadingNewer: boolean;
+  /** The message the list was opened at (highlighted), if any. */
+  focusSeq: number | null;
 }
 
 export const FIRST_INDEX = 1_000_000;
@@ -38,6 +43,9 @@ export function emptyTimeline(): Timeline {
     firstItemIndex: FIRST_INDEX,
     version: 0,
     markerSeq: null,
+    hasNewer: false,
+    loadingNewer: false,
+    focusSeq: null,
   };
 }
 
@@ -116,6 +124,9 @@ export function applyNewestPage(tl: Timeline, page: Message[], hasMore: boolean,
       loaded: true,
       firstItemIndex: FIRST_INDEX,
       version: tl.version + 1,
+      hasNewer: false,
+      loadingNewer: false,
+      focusSeq: null,
     };
   }
   return { ...tl, messages: mergeMessages(tl.messages, page), hasMore: tl.loaded ? tl.hasMore : hasMore, loaded: true };
@@ -216,4 +227,42 @@ export function lastStored(messages: ChatMessage[]): ChatMessage | undefined {
     if (!isLocal(m)) return m;
   }
   return undefined;
+}
+
+/**
+ * Replaces the list with the page around one message (a search result): older and
+ * newer history then load from its ends. Our unacknowledged messages stay.
+ */
+export function applyAroundPage(
+  tl: Timeline,
+  page: Message[],
+  hasMoreBefore: boolean,
+  hasMoreAfter: boolean,
+  focusSeq: number,
+): Timeline {
+  const locals = tl.messages.filter(isLocal);
+  return {
+    ...tl,
+    messages: mergeMessages(locals, page),
+    hasMore: hasMoreBefore,
+    hasNewer: hasMoreAfter,
+    loaded: true,
+    loadingOlder: false,
+    loadingNewer: false,
+    firstItemIndex: FIRST_INDEX,
+    version: tl.version + 1,
+    markerSeq: null,
+    focusSeq,
+  };
+}
+
+/** Appends a newer page to a list opened at a message. */
+export function appendNewer(tl: Timeline, page: Message[], hasMore: boolean): Timeline {
+  return { ...tl, messages: mergeMessages(tl.messages, page), hasNewer: hasMore, loadingNewer: false };
+}
+
+/** The seq of the newest stored message of a list. */
+export function newestSeq(messages: ChatMessage[]): number | null {
+  for (let i = messages.length - 1; i >= 0; i--) if (!isLocal(messages[i]!)) return messages[i]!.seq;
+  return null;
 }

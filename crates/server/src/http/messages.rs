@@ -30,6 +30,9 @@ pub struct HistoryQuery {
     before: Option<i64>,
     /// Messages with seq above this (exclusive).
     after: Option<i64>,
+    /// The page centred on this seq (the message itself included), with
+    /// `hasMoreBefore` / `hasMoreAfter`; not with before/after.
+    around: Option<i64>,
     /// 1–100, default 50.
     limit: Option<u32>,
 }
@@ -39,6 +42,12 @@ pub struct HistoryQuery {
 pub struct MessagesBody {
     messages: Vec<Message>,
     has_more: bool,
+    /// With `around` only: older / newer messages exist beyond this page
+    /// (`hasMore` is then `hasMoreBefore`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_more_before: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_more_after: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,6 +81,9 @@ async fn history(
     AuthUser(who): AuthUser,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<MessagesBody>> {
+    if let Some(seq) = q.around {
+        return around(&s, &who, &q, seq).await;
+    }
     let at = match (q.before, q.after) {
         (Some(_), Some(_)) => return Err(Error::invalid("give before or after, not both").into()),
         (Some(b), None) if b >= 1 => PageAt::Before(b),
@@ -79,17 +91,47 @@ async fn history(
         (None, None) => PageAt::Newest,
         _ => return Err(Error::invalid("before must be ≥ 1 and after ≥ 0").into()),
     };
-    let limit = match q.limit {
-        None => DEFAULT_PAGE,
-        Some(l) if (1..=MAX_PAGE).contains(&l) => l,
-        Some(l) if l > MAX_PAGE => MAX_PAGE,
-        Some(_) => return Err(Error::invalid("limit must be 1–100").into()),
-    };
+    let limit = page_limit(q.limit)?;
     s.require_member(q.room_id, who.user_id).await?;
     let page = s.store.history(q.room_id, at, limit).await?;
     Ok(Json(MessagesBody {
         messages: page.messages,
         has_more: page.has_more,
+        has_more_before: None,
+        has_more_after: None,
+    }))
+}
+
+fn page_limit(limit: Option<u32>) -> Result<u32, Error> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
+        Some(l) if l > MAX_PAGE => Ok(MAX_PAGE),
+        Some(_) => Err(Error::invalid("limit must be 1–100")),
+    }
+}
+
+/// `around=<seq>`: a search result in its context (issue 10).
+async fn around(
+    s: &AppState,
+    who: &crate::auth::Session,
+    q: &HistoryQuery,
+    seq: i64,
+) -> ApiResult<Json<MessagesBody>> {
+    if q.before.is_some() || q.after.is_some() {
+        return Err(Error::invalid("give around alone, without before or after").into());
+    }
+    if seq < 1 {
+        return Err(Error::invalid("around must be a seq ≥ 1").into());
+    }
+    let limit = page_limit(q.limit)?;
+    s.require_member(q.room_id, who.user_id).await?;
+    let page = s.store.history_around(q.room_id, seq, limit).await?;
+    Ok(Json(MessagesBody {
+        messages: page.messages,
+        has_more: page.has_more_before,
+        has_more_before: Some(page.has_more_before),
+        has_more_after: Some(page.has_more_after),
     }))
 }
 

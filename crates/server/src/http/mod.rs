@@ -7,6 +7,7 @@ mod messages;
 mod ops;
 mod push;
 mod rooms;
+mod search;
 mod users;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(files::router())
         .merge(push::router())
+        .merge(search::router())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     api.merge(ops::router(doc))

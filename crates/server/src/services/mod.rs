@@ -7,6 +7,7 @@ pub mod images;
 pub mod messages;
 pub mod order;
 pub mod rooms;
+pub mod search;
 pub mod sync;
 
 use natter_core::{Error, Id, Result, Role};

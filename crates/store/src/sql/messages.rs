@@ -2,6 +2,7 @@
 //! logged with its live payload in the same transaction.
 
 use natter_core::events::ServerEvent;
+use natter_core::search;
 use natter_core::{Error, Id, Message, Result, RoomEvent};
 
 use super::{clamp, reads, Conn, Pools};
@@ -372,8 +373,8 @@ async fn store_new(
 ) -> Result<Message> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO messages (room_id, user_id, seq, content, kind, file_url, reply_to_id, client_id,
-                               created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                               created_at, updated_at, search_text, has_link)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)
          RETURNING id",
     )
     .bind(msg.room_id.0)
@@ -385,6 +386,9 @@ async fn store_new(
     .bind(msg.reply_to_id.map(|r| r.0))
     .bind(&msg.client_id)
     .bind(at)
+    // Indexed for search in this same statement (sql/search.rs).
+    .bind(search::index_text(&msg.content))
+    .bind(search::has_link(&msg.content))
     .fetch_one(&mut *c)
     .await
     .map_err(db_err)?;
@@ -486,13 +490,19 @@ pub(super) async fn edit(
         event_seq,
     } = change_message(&mut tx, id, deleted).await?;
     let at = now();
-    sqlx::query("UPDATE messages SET content = $2, updated_at = $3, edited_at = $3 WHERE id = $1")
-        .bind(id.0)
-        .bind(&content)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE messages SET content = $2, updated_at = $3, edited_at = $3, search_text = $4,
+                has_link = $5
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(&content)
+    .bind(at)
+    .bind(search::index_text(&content))
+    .bind(search::has_link(&content))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     for_message(
         &mut tx,
         "DELETE FROM message_mentions WHERE message_id = $1",
@@ -521,7 +531,9 @@ pub(super) async fn delete(p: &Pools, id: Id) -> Result<Change<Message>> {
     } = change_message(&mut tx, id, deleted).await?;
     let at = now();
     sqlx::query(
-        "UPDATE messages SET content = '', file_url = NULL, deleted_at = $2, updated_at = $2 WHERE id = $1",
+        "UPDATE messages SET content = '', file_url = NULL, deleted_at = $2, updated_at = $2,
+                search_text = '', has_link = FALSE
+         WHERE id = $1",
     )
     .bind(id.0)
     .bind(at)

@@ -15,6 +15,7 @@ mod push;
 mod reads;
 mod redact;
 mod rooms;
+mod search;
 mod sessions;
 mod uploads;
 mod users;
@@ -27,12 +28,14 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
 pub(crate) use batch::GroupWriter;
+pub(crate) use search::backfill as search_backfill;
 
 use super::{Backend, Db};
 use crate::error::db_err;
 use crate::{
-    Catchup, Change, Credentials, NewMessage, NewPushSubscription, NewRoom, NewUpload, NewUser,
-    Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch, Store, Upload,
+    AroundPage, Catchup, Change, Credentials, NewMessage, NewPushSubscription, NewRoom, NewUpload,
+    NewUser, Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch, SearchPage,
+    SearchRequest, Store, Upload,
 };
 use crate::{NewSession, StoredSession};
 
@@ -245,6 +248,12 @@ impl Store for Backend {
     }
     async fn forget_upload(&self, id: Id) -> Result<()> {
         uploads::forget(&self.pools, id).await
+    }
+    async fn search(&self, req: SearchRequest) -> Result<SearchPage> {
+        search::search(&self.pools, req).await
+    }
+    async fn history_around(&self, room: Id, seq: i64, limit: u32) -> Result<AroundPage> {
+        search::around(&self.pools, room, seq, limit).await
     }
     // ---- sessions (issue 14) ----
     async fn create_session(&self, session: NewSession) -> Result<()> {
