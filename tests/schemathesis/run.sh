@@ -58,6 +58,8 @@ common=(
   --no-color
 )
 export SCHEMATHESIS_HOOKS=hooks
+# schemathesis keeps a cache (.schemathesis/) in its working directory: not the repo's
+cd "$dir"
 export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
 
 # Everything but the calls that end the session (they would sign the run out).
