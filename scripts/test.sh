@@ -237,9 +237,11 @@ export NATTER_FUZZ_SECS="${NATTER_FUZZ_SECS:-10}"
 suite "rust: unit and integration tests (SQLite and PostgreSQL), fuzzing, bench smoke runs" nextest \
   cargo nextest run --workspace --no-fail-fast
 
-# Independent suites, each with its own servers and databases, side by side.
-bg_suite "socket.io-client protocol tests (SQLite)" node bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite npm test'
-bg_suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-concurrency=2 natter/'
+# The protocol suites run one after another: their tests wait on real timings
+# (reconnects, 20 concurrent senders) that a 2-core machine running two of them at
+# once can miss. Python and the push receiver are light, so they run side by side.
+suite "socket.io-client engine interop and protocol tests (SQLite)" node bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite npm test'
+suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-concurrency=2 natter/'
 bg_suite "python-socketio interop tests" pytest "$venv/bin/python" -m pytest -q tests/python
 bg_suite "web push end to end: a loopback push service verifies VAPID (jose) and decrypts (http_ece)" node \
   bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite node --test --test-concurrency=1 push/ && NATTER_TEST_STORE=postgres node --test --test-concurrency=1 push/'
