@@ -69,7 +69,7 @@ for i in $(seq 1 "$NODES"); do
   mkdir -p "$run/node$i"
   DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" JWT_SECRET="$JWT_SECRET" \
     NATTER_VAPID_PRIVATE_KEY="$VAPID_KEY" NATTER_VAPID_SUBJECT="$VAPID_SUBJECT" \
-    NATTER_DATA_DIR="$run/node$i" \
+    NATTER_DATA_DIR="$run/node$i" NATTER_TRUSTED_PROXIES=127.0.0.1 \
     "$NATTER_BIN" serve --port "$port" --bind 127.0.0.1 >"$run/node$i.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 150); do

@@ -219,6 +219,8 @@ ensure_tools() {
   # (tests/s3/server.py); a test that needs S3 fails, not skips, without it
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/s3/requirements.txt
   export NATTER_TEST_S3_PYTHON="$venv/bin/python"
+  # schemathesis for the OpenAPI contract run (tests/schemathesis/run.sh)
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/schemathesis/requirements.txt
 }
 
 setup "tools" ensure_tools
@@ -245,6 +247,8 @@ suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node
 bg_suite "python-socketio interop tests" pytest "$venv/bin/python" -m pytest -q tests/python
 bg_suite "web push end to end: a loopback push service verifies VAPID (jose) and decrypts (http_ece)" node \
   bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite node --test --test-concurrency=1 push/ && NATTER_TEST_STORE=postgres node --test --test-concurrency=1 push/'
+bg_suite "schemathesis against /api/openapi.json with a real token (no 5xx, every error in the envelope)" check \
+  env SCHEMATHESIS="$venv/bin/schemathesis" tests/schemathesis/run.sh
 bg_wait
 
 suite "browser end-to-end tests (Chromium)" node bash -c 'cd web && npm run e2e'

@@ -1,6 +1,9 @@
 //! Input rules, shared by REST and socket handlers. Each returns a clear
 //! `invalid` (or `too_large`) error naming the field.
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 use crate::{Error, Result};
 
 /// Longest message, in characters (Unicode scalar values).
@@ -14,8 +17,10 @@ pub const MAX_CLIENT_ID_CHARS: usize = 64;
 pub const MAX_EMOJI_CHARS: usize = 32;
 
 /// 3–32 of `a-z 0-9 _ . -`; returned lower-cased (usernames are unique ignoring case).
+/// NFKC-normalised first, so compatibility forms (`ａｌｉｃｅ`) are the name
+/// they look like.
 pub fn username(raw: &str) -> Result<String> {
-    let u = raw.trim().to_lowercase();
+    let u = login_key(raw);
     let ok_len = (3..=32).contains(&u.chars().count());
     let ok_chars = u
         .chars()
@@ -31,7 +36,7 @@ pub fn username(raw: &str) -> Result<String> {
 
 /// A plausible address: one '@', something on both sides, a dot in the domain.
 pub fn email(raw: &str) -> Result<String> {
-    let e = raw.trim().to_lowercase();
+    let e = login_key(raw);
     let valid = e.len() <= 254
         && !e.chars().any(char::is_whitespace)
         && matches!(e.split_once('@'), Some((local, domain))
@@ -46,9 +51,9 @@ pub fn email(raw: &str) -> Result<String> {
 
 pub fn display_name(raw: &str) -> Result<String> {
     let n = raw.trim();
-    if n.is_empty() || n.chars().count() > MAX_NAME_CHARS || n.chars().any(char::is_control) {
+    if n.is_empty() || n.chars().count() > MAX_NAME_CHARS || has_hidden(n) {
         return Err(Error::invalid(format!(
-            "name: 1–{MAX_NAME_CHARS} characters, no control characters"
+            "name: 1–{MAX_NAME_CHARS} characters, no control or invisible formatting characters"
         )));
     }
     Ok(n.to_owned())
@@ -66,9 +71,9 @@ pub fn password(raw: &str) -> Result<()> {
 
 pub fn room_name(raw: &str) -> Result<String> {
     let n = raw.trim();
-    if n.is_empty() || n.chars().count() > MAX_ROOM_NAME_CHARS || n.chars().any(char::is_control) {
+    if n.is_empty() || n.chars().count() > MAX_ROOM_NAME_CHARS || has_hidden(n) {
         return Err(Error::invalid(format!(
-            "name: 1–{MAX_ROOM_NAME_CHARS} characters, no control characters"
+            "name: 1–{MAX_ROOM_NAME_CHARS} characters, no control or invisible formatting characters"
         )));
     }
     Ok(n.to_owned())
@@ -117,6 +122,54 @@ pub fn emoji(raw: &str) -> Result<()> {
     Ok(())
 }
 
+/// Longest `?query=` of user and room search, in characters.
+pub const MAX_QUERY_CHARS: usize = 100;
+
+/// A search box's text: trimmed, at most [`MAX_QUERY_CHARS`] (`invalid` beyond).
+pub fn search_query(raw: &str) -> Result<&str> {
+    let q = raw.trim();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(Error::invalid(format!(
+            "query: at most {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    Ok(q)
+}
+
+/// How a login (email or username) is looked up and rate limited: trimmed,
+/// NFKC-normalised, lower-cased.
+pub fn login_key(raw: &str) -> String {
+    raw.trim().nfkc().collect::<String>().to_lowercase()
+}
+
+/// Control characters, or format characters (Unicode category Cf: bidi
+/// overrides and isolates, zero-width spaces and joiners, soft hyphens,
+/// invisible operators…), which make a name look like another or reorder
+/// the text around it. A zero-width joiner between two symbols is allowed:
+/// it is how emoji sequences like 👩‍💻 are written.
+pub fn has_hidden(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    chars.iter().enumerate().any(|(i, &c)| {
+        if c.is_control() {
+            return true;
+        }
+        if c.general_category() != GeneralCategory::Format {
+            return false;
+        }
+        let symbol = |c: Option<&char>| {
+            c.is_some_and(|c| {
+                matches!(
+                    c.general_category(),
+                    GeneralCategory::OtherSymbol | GeneralCategory::NonspacingMark
+                )
+            })
+        };
+        !(c == '\u{200D}'
+            && symbol(i.checked_sub(1).and_then(|j| chars.get(j)))
+            && symbol(chars.get(i + 1)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +181,26 @@ mod tests {
         assert!(username(&"a".repeat(33)).is_err());
         assert!(username("ana b").is_err());
         assert!(username("añа").is_err());
+        assert_eq!(username("ＡＬＩＣＥ").ok().as_deref(), Some("alice"));
+        assert!(username("ali\u{200B}ce").is_err());
+    }
+
+    #[test]
+    fn names_refuse_invisible_formatting() {
+        for bad in [
+            "evil\u{202E}gnp.exe",
+            "a\u{200B}b",
+            "x\u{2066}y",
+            "soft\u{00AD}",
+            "\u{FEFF}bom",
+            "tab\there",
+        ] {
+            assert!(display_name(bad).is_err(), "{bad:?}");
+            assert!(room_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(display_name("Zoë 👩\u{200D}💻").is_ok());
+        assert!(room_name("général").is_ok());
+        assert_eq!(login_key("  ＡＬＩＣＥ "), "alice");
     }
 
     #[test]

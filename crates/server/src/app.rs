@@ -38,6 +38,10 @@ pub struct App {
     pub files: Arc<dyn crate::files::Files>,
     /// Upload limits and the image decode gate.
     pub uploads: crate::services::files::Uploads,
+    /// Revocable sessions: the cache of checked sessions, socket expiries.
+    pub sessions: crate::sessions::SessionCache,
+    /// `NATTER_TRUSTED_PROXIES`.
+    pub trusted: crate::proxy::TrustedProxies,
 }
 
 #[derive(Clone)]

@@ -25,6 +25,8 @@ struct Claims {
     username: String,
     exp: u64,
     iat: u64,
+    /// The session (a row of `sessions`): revoking it revokes the token.
+    sid: String,
 }
 
 /// Signs and checks session tokens.
@@ -39,6 +41,10 @@ pub struct Tokens {
 pub struct Session {
     pub user_id: Id,
     pub username: String,
+    /// The session id (`sid` claim).
+    pub sid: String,
+    /// Unix seconds: when the token expires.
+    pub exp: u64,
 }
 
 impl Tokens {
@@ -54,13 +60,14 @@ impl Tokens {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: Id, username: &str) -> Result<String> {
-        let now = unix_now();
+    /// A token for session `sid`, expiring at `exp` (unix seconds).
+    pub fn issue(&self, user_id: Id, username: &str, sid: &str, exp: u64) -> Result<String> {
         let claims = Claims {
             user_id: user_id.to_string(),
             username: username.to_owned(),
-            iat: now,
-            exp: now + self.ttl.as_secs(),
+            iat: unix_now(),
+            exp,
+            sid: sid.to_owned(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
     }
@@ -71,6 +78,11 @@ impl Tokens {
         v.leeway = 0;
         let data = decode::<Claims>(token, &self.decoding, &v)
             .map_err(|_| Error::Unauthenticated("Invalid token".into()))?;
+        // Expired from its `exp` second on, as the socket sweeper sees it
+        // (jsonwebtoken still accepts the `exp` second itself).
+        if data.claims.exp <= unix_now() {
+            return Err(Error::Unauthenticated("Invalid token".into()));
+        }
         let user_id = data
             .claims
             .user_id
@@ -79,11 +91,13 @@ impl Tokens {
         Ok(Session {
             user_id,
             username: data.claims.username,
+            sid: data.claims.sid,
+            exp: data.claims.exp,
         })
     }
 }
 
-fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -183,7 +197,7 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token_from_headers(&parts.headers)
             .ok_or_else(|| Error::Unauthenticated("Authentication required".into()))?;
-        Ok(AuthUser(state.tokens.verify(&token)?))
+        Ok(AuthUser(state.authenticate(&token).await?))
     }
 }
 
@@ -194,12 +208,15 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_reject_tampering() {
         let t = Tokens::new(b"secret", Duration::from_secs(60));
-        let tok = t.issue(Id(5), "ana").unwrap_or_default();
+        let exp = unix_now() + 60;
+        let tok = t.issue(Id(5), "ana", "s1", exp).unwrap_or_default();
         assert_eq!(
             t.verify(&tok).ok(),
             Some(Session {
                 user_id: Id(5),
-                username: "ana".into()
+                username: "ana".into(),
+                sid: "s1".into(),
+                exp,
             })
         );
         let other = Tokens::new(b"other", Duration::from_secs(60));

@@ -92,6 +92,8 @@ pub struct ServeArgs {
     /// Uploads: where they are stored and how much a user may upload.
     #[command(flatten)]
     pub files: FilesArgs,
+    #[command(flatten)]
+    pub security: SecurityArgs,
 }
 
 /// HTTP connection limits; see `listener::Limits` and docs/SECURITY.md.
@@ -163,6 +165,19 @@ impl Default for PushArgs {
             push_preview: true,
         }
     }
+}
+
+/// Hardening settings (docs/SECURITY.md). All default to off / empty.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SecurityArgs {
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` / `X-Forwarded-Proto`
+    /// / `X-Forwarded-Host` are believed: comma-separated addresses or CIDRs,
+    /// e.g. `127.0.0.1,10.0.0.0/8`. Unset: the TCP peer is the client.
+    #[arg(long, env = "NATTER_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// When set, `/metrics` needs `Authorization: Bearer <this token>`.
+    #[arg(long, env = "NATTER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl ServeArgs {

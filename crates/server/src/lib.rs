@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod envelope;
 pub mod error;
 pub mod files;
 pub mod gateway;
@@ -12,9 +13,12 @@ pub mod http;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
+pub mod origin;
 pub mod presence;
+pub mod proxy;
 pub mod push;
 pub mod services;
+pub mod sessions;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -59,6 +63,10 @@ pub async fn build_with_files(
              cluster must share one PostgreSQL database (set DATABASE_URL=postgres://…)"
         );
     }
+    let trusted = proxy::TrustedProxies::parse(&config.security.trusted_proxies)
+        .map_err(anyhow::Error::msg)?;
+    let frontend_origin = frontend_origin(config.frontend_url.as_deref())?;
+    prepare_data_dir(&config)?;
     let secret = jwt_secret(&config)?;
     let vapid =
         push::vapid::Vapid::load(&config.push, &config.store.data_dir, redis_url.is_some())?;
@@ -95,7 +103,7 @@ pub async fn build_with_files(
     };
     let engine = Engine::new(
         EngineConfig {
-            cors_origin: config.frontend_url.clone(),
+            cors_origin: frontend_origin.clone(),
             ..EngineConfig::default()
         },
         Arc::new(metrics::MeteredFanout::new(fanout, metrics.clone())),
@@ -116,6 +124,8 @@ pub async fn build_with_files(
         push,
         uploads,
         files,
+        sessions: sessions::SessionCache::default(),
+        trusted,
     }));
     engine.namespace(
         NS,
@@ -133,22 +143,28 @@ pub async fn build_with_files(
              so every node serves every file"
         );
     }
+    sessions::start_sweeper(&app);
 
     let mut router = http::router()
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            origin::guard,
+        ))
+        .layer(axum::middleware::from_fn(envelope::wrap_errors))
         .with_state(app.clone())
         .merge(engine.router())
         .fallback(web::static_handler)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(web::CSP),
+            web::csp(frontend_origin.as_deref())?,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
         .layer(TraceLayer::new_for_http());
-    if let Some(origin) = &app.config.frontend_url {
+    if let Some(origin) = &frontend_origin {
         let origin = HeaderValue::from_str(origin).context("FRONTEND_URL is not a valid origin")?;
         router = router.layer(
             CorsLayer::new()
@@ -295,6 +311,7 @@ fn jwt_secret(config: &ServeArgs) -> anyhow::Result<Vec<u8>> {
 }
 
 fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    restrict(path, 0o600);
     if let Ok(s) = std::fs::read_to_string(path) {
         let s = s.trim();
         if s.len() >= 32 {
@@ -331,6 +348,120 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> 
 pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
+
+/// `FRONTEND_URL` as an origin (`scheme://host[:port]`, no path): `*` and
+/// anything that is not one origin are refused with a message (a wildcard
+/// cannot be combined with the session cookie).
+fn frontend_origin(url: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let url = url.trim_end_matches('/');
+    let valid = url.split_once("://").is_some_and(|(scheme, host)| {
+        matches!(scheme, "http" | "https")
+            && !host.is_empty()
+            && !host.contains(['/', '*', ' ', ',', '?', '#'])
+    }) && HeaderValue::from_str(url).is_ok();
+    if !valid {
+        bail!(
+            "FRONTEND_URL must be one origin such as https://chat.example.com (scheme, host, \
+             optional port; no path, no '*' and no list), got '{url}'"
+        );
+    }
+    Ok(Some(url.to_owned()))
+}
+
+/// The data directory (0700) and, in embedded mode, the SQLite file (0600),
+/// made private before the store opens them (SQLite gives its -wal and -shm
+/// files the database file's permissions).
+fn prepare_data_dir(config: &ServeArgs) -> anyhow::Result<()> {
+    let dir = &config.store.data_dir;
+    let embedded_default = config
+        .store
+        .database_url
+        .as_deref()
+        .is_none_or(|u| u.trim().is_empty());
+    if !embedded_default && !config.store.is_embedded() && !dir.exists() {
+        // PostgreSQL and nothing kept in the data directory yet
+        return Ok(());
+    }
+    create_private_dir(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    if let Some(db) = sqlite_path(&config.store.database_url()) {
+        if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_private_dir(parent)
+                .with_context(|| format!("could not create {}", parent.display()))?;
+        }
+        create_private_file(&db).with_context(|| format!("could not create {}", db.display()))?;
+    }
+    Ok(())
+}
+
+/// The file of a `sqlite:` URL (None for in-memory databases).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !path.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_private_file(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Takes group and other permissions away from an existing file (a secret
+/// written by hand or by an older version with the umask's permissions).
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                Ok(()) => tracing::warn!(
+                    "{} was readable by others; its permissions are now {mode:o}",
+                    path.display()
+                ),
+                Err(e) => tracing::warn!(error = %e, "could not restrict {}", path.display()),
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path, _: u32) {}
 
 /// A database or Redis URL without its password, for messages.
 pub(crate) fn redact(url: &str) -> String {

@@ -9,10 +9,25 @@ use rust_embed::RustEmbed;
 #[folder = "../../web/dist"]
 struct Assets;
 
-/// Tight by default: no inline script, nothing from other origins.
+/// Tight by default: no inline script, nothing from other origins. The page
+/// may connect only to its own origin (which covers its own `ws:`/`wss:` in
+/// current browsers) and to `FRONTEND_URL`.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; \
+img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; \
 frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The CSP header, with `FRONTEND_URL` (already checked to be one origin)
+/// added to `connect-src`.
+pub fn csp(frontend: Option<&str>) -> anyhow::Result<HeaderValue> {
+    let value = match frontend {
+        Some(origin) => CSP.replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {origin}"),
+        ),
+        None => CSP.to_owned(),
+    };
+    Ok(HeaderValue::from_str(&value)?)
+}
 
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Natter</title>\
 <h1>Natter is running, but its web UI was not built into this binary</h1>\
@@ -22,7 +37,11 @@ automatically, or run <code>npm ci && npm run build</code> in <code>web/</code> 
 
 pub async fn static_handler(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
-    if path.starts_with("api/") || path.starts_with("socket.io") {
+    if path == "api" || path.starts_with("api/") {
+        return crate::error::ApiError(natter_core::Error::not_found("no such endpoint"))
+            .into_response();
+    }
+    if path.starts_with("socket.io") {
         return StatusCode::NOT_FOUND.into_response();
     }
     if let Some(file) = Assets::get(path).filter(|_| !path.is_empty()) {

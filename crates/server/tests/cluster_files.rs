@@ -56,6 +56,7 @@ async fn node(db: &TestDb, files: FilesArgs) -> Node {
             ..Default::default()
         },
         files,
+        security: Default::default(),
     };
     let (router, state) = natter_server::build(config).await.expect("build node");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -52,6 +52,7 @@ fn config(db: &TestDb, dir: &tempfile::TempDir, push: PushArgs) -> ServeArgs {
         conn_limits: Default::default(),
         push,
         files: Default::default(),
+        security: Default::default(),
     }
 }
 

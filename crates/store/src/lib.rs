@@ -343,6 +343,29 @@ pub trait Store: Send + Sync + 'static {
     /// The page of a room's history centred on `seq`: the message at `seq`
     /// (if any) and about `limit / 2` on either side.
     async fn history_around(&self, room: Id, seq: i64, limit: u32) -> Result<AroundPage>;
+
+    // ---- sessions (issue 14) ----
+    async fn create_session(&self, session: NewSession) -> Result<()>;
+    /// The session with this id, if not revoked (it may be past `expires_at`
+    /// until pruned: callers check the token's `exp`).
+    async fn session(&self, id: &str) -> Result<Option<StoredSession>>;
+    /// Returns whether it existed.
+    async fn revoke_session(&self, id: &str) -> Result<bool>;
+    /// Revokes every session of `user` except `keep`; returns the revoked ids.
+    async fn revoke_sessions_of(&self, user: Id, keep: Option<&str>) -> Result<Vec<String>>;
+    /// Sets the password hash and revokes every other session (all but
+    /// `keep`), in one transaction; returns the revoked ids.
+    async fn change_password(
+        &self,
+        user: Id,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>>;
+    async fn password_hash(&self, user: Id) -> Result<Option<String>>;
+    /// Deletes sessions that expired at or before `now_unix`; returns how many.
+    async fn prune_sessions(&self, now_unix: i64) -> Result<u64>;
+    /// Whether the pair already has its DM room.
+    async fn dm_exists(&self, a: Id, b: Id) -> Result<bool>;
 }
 
 /// A search, its names already resolved to ids by the caller.
@@ -379,6 +402,25 @@ pub struct AroundPage {
     pub messages: Vec<Message>,
     pub has_more_before: bool,
     pub has_more_after: bool,
+}
+
+/// At most this many different emojis per user on one message (`invalid` beyond).
+pub const MAX_REACTIONS_PER_USER: i64 = 20;
+
+/// A signed-in session (its id is the token's `sid` claim).
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub user_id: Id,
+    /// Unix seconds: the token's `exp`.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub user_id: Id,
+    /// Unix seconds.
+    pub expires_at: i64,
 }
 
 /// Opens the store at `url` and brings its schema up to date: SQLite for

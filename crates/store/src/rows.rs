@@ -289,6 +289,8 @@ fn message(row: MessageRow, reactions: Vec<Reaction>, mentions: Vec<Id>) -> Resu
 pub(crate) struct LoggedEvent {
     pub event: ServerEvent,
     pub data: Value,
+    /// The message the event is about (found again when it is edited or deleted).
+    pub message_id: Id,
 }
 
 fn to_value(v: impl serde::Serialize) -> Result<Value> {
@@ -302,7 +304,11 @@ impl LoggedEvent {
             message: message.clone(),
             event_seq,
         })?;
-        Ok(LoggedEvent { event, data })
+        Ok(LoggedEvent {
+            event,
+            data,
+            message_id: message.id,
+        })
     }
 
     pub fn deleted(message: &Message, event_seq: i64) -> Result<Self> {
@@ -314,6 +320,7 @@ impl LoggedEvent {
         Ok(LoggedEvent {
             event: ServerEvent::MessageDeleted,
             data,
+            message_id: message.id,
         })
     }
 
@@ -332,6 +339,7 @@ impl LoggedEvent {
         Ok(LoggedEvent {
             event: ServerEvent::MessageReactions,
             data,
+            message_id,
         })
     }
 }

@@ -90,6 +90,8 @@ export const rest = {
     request<AuthResponse>('POST', '/auth/register', p),
   login: (p: { login: string; password: string }) => request<AuthResponse>('POST', '/auth/login', p),
   logout: () => request<unknown>('POST', '/auth/logout'),
+  logoutAll: () => request<unknown>('POST', '/auth/logout-all'),
+  changePassword: (p: { current: string; new: string }) => request<unknown>('POST', '/auth/password', p),
   me: () => request<UserEnvelope>('GET', '/me'),
 
   rooms: () => request<RoomsEnvelope>('GET', '/rooms'),

@@ -1,7 +1,7 @@
 import type { Room } from '../api/types';
 import { useChat, useSession } from '../state';
 import { useDrawer } from '../lib/useDrawer';
-import { logout } from '../state/session';
+import { AccountMenu } from './AccountMenu';
 import { Avatar } from './Avatar';
 import { ConnectionIndicator } from './ConnectionIndicator';
 import { Icon } from './Icon';
@@ -100,9 +100,7 @@ export function Sidebar({ rooms, onOpen, onBrowse, onCreate, onNewDm, onCloseDra
           <span className="me-name">{me.name || me.username}</span>
           <ConnectionIndicator />
         </div>
-        <button type="button" className="icon-button" aria-label="Sign out" title="Sign out" onClick={() => void logout()}>
-          <Icon name="logout" />
-        </button>
+        <AccountMenu />
       </div>
     </nav>
   );

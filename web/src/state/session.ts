@@ -76,6 +76,16 @@ export async function logout(): Promise<void> {
   signedOut();
 }
 
+/** "Sign out everywhere": every session of the account, this one too. */
+export async function logoutEverywhere(): Promise<void> {
+  try {
+    await rest.logoutAll();
+  } catch {
+    /* signed out locally anyway */
+  }
+  signedOut();
+}
+
 export function signedOut(): void {
   writeToken(null);
   setBearerToken(null);

@@ -881,7 +881,7 @@ struct Shared {
 }
 
 /// Request headers worth keeping for `connect` (auth, origin checks, logging).
-const KEPT_HEADERS: [&str; 7] = [
+const KEPT_HEADERS: [&str; 12] = [
     "cookie",
     "authorization",
     "origin",
@@ -889,6 +889,12 @@ const KEPT_HEADERS: [&str; 7] = [
     "x-forwarded-for",
     "x-real-ip",
     "accept-language",
+    // for cross-site checks of cookie-authenticated handshakes
+    "host",
+    "sec-fetch-site",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "forwarded",
 ];
 
 impl EioHandler for Sio {

@@ -42,19 +42,30 @@ impl Handler for Gateway {
         socket: &SocketRef,
         info: ConnectInfo<'_>,
     ) -> Result<Session, ConnectError> {
-        let token = info
+        let given = info
             .auth
             .and_then(|a| a.get("token"))
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .or_else(|| cookie_token(info.headers))
-            .ok_or_else(|| ConnectError("Authentication required".into()))?;
-        let session = self
-            .app
-            .tokens
-            .verify(&token)
-            .map_err(|_| ConnectError("Invalid token".into()))?;
+            .map(str::to_owned);
+        let token = match given {
+            Some(t) => t,
+            None => {
+                let t = cookie_token(info.headers)
+                    .ok_or_else(|| ConnectError("Authentication required".into()))?;
+                // The cookie rides along with any page's request: only our
+                // own pages may use it (see `origin.rs`).
+                self.app
+                    .check_same_origin(info.headers, info.remote_addr.map(|a| a.ip()), None)
+                    .map_err(|e| ConnectError(client_body(&e).message))?;
+                t
+            }
+        };
+        let session = match self.app.authenticate(&token).await {
+            Ok(s) => s,
+            Err(Error::Unauthenticated(_)) => return Err(ConnectError("Invalid token".into())),
+            Err(e) => return Err(ConnectError(client_body(&e).message)),
+        };
         let user = session.user_id;
         let rooms = match self.app.store.user(user).await {
             Ok(Some(_)) => self.app.store.room_ids_of(user).await,
@@ -63,6 +74,8 @@ impl Handler for Gateway {
         }
         .map_err(|e| ConnectError(client_body(&e).message))?;
         socket.join(&user_channel(user));
+        socket.join(&crate::sessions::session_channel(&session.sid));
+        self.app.sessions.expire_at(&session.sid, session.exp);
         for room in &rooms {
             socket.join(&room_channel(*room));
         }
@@ -227,6 +240,8 @@ impl Gateway {
                 })
             }
             ClientEvent::TypingStart | ClientEvent::TypingStop => {
+                app.limits
+                    .user(crate::limits::Action::Typing, who.user_id)?;
                 let p: RoomRef = parse(event)?;
                 // Only sockets subscribed to the room (members) may type in it.
                 if !socket.rooms().contains(&room_channel(p.room_id)) {

@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::ClientIp;
+use super::{ClientIp, SecureCookie};
 use crate::app::AppState;
-use crate::auth::{session_cookie, AuthUser};
+use crate::auth::{session_cookie, token_from_headers, AuthUser};
 use crate::error::{ApiResult, Json};
+use crate::limits::Action;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -20,6 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(logout_all))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -48,9 +51,16 @@ pub struct MeBody {
     user: Me,
 }
 
-fn with_cookie(state: &AppState, status: StatusCode, user: Me) -> ApiResult<impl IntoResponse> {
-    let token = state.tokens.issue(user.user.id, &user.user.username)?;
-    let cookie = session_cookie(Some(&token), state.tokens.ttl(), state.config.secure_cookie);
+async fn with_cookie(
+    state: &AppState,
+    secure: bool,
+    status: StatusCode,
+    user: Me,
+) -> ApiResult<impl IntoResponse> {
+    let token = state
+        .start_session(user.user.id, &user.user.username)
+        .await?;
+    let cookie = session_cookie(Some(&token), state.tokens.ttl(), secure);
     Ok((
         status,
         AppendHeaders([(header::SET_COOKIE, cookie)]),
@@ -64,6 +74,7 @@ fn with_cookie(state: &AppState, status: StatusCode, user: Me) -> ApiResult<impl
 async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    SecureCookie(secure): SecureCookie,
     Json(body): Json<RegisterBody>,
 ) -> ApiResult<impl IntoResponse> {
     state.limits.register(ip)?;
@@ -81,7 +92,7 @@ async fn register(
             password_hash,
         })
         .await?;
-    with_cookie(&state, StatusCode::CREATED, user)
+    with_cookie(&state, secure, StatusCode::CREATED, user).await
 }
 
 /// POST /api/auth/login — by email or username.
@@ -90,11 +101,12 @@ async fn register(
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    SecureCookie(secure): SecureCookie,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
     state.limits.login(ip, &body.login)?;
     let wrong = || Error::Unauthenticated("wrong login or password".into());
-    let creds = state.store.credentials(body.login.trim()).await?;
+    let creds = state.store.credentials(&body.login).await?;
     // Verify against a fixed hash when the user is unknown, so timing does not
     // tell which logins exist.
     let (hash, user) = match creds {
@@ -103,7 +115,9 @@ async fn login(
     };
     let ok = state.passwords.verify(body.password, hash).await?;
     match user {
-        Some(user) if ok => with_cookie(&state, StatusCode::OK, user),
+        Some(user) if ok => Ok(with_cookie(&state, secure, StatusCode::OK, user)
+            .await?
+            .into_response()),
         _ => Err(wrong().into()),
     }
 }
@@ -111,14 +125,83 @@ async fn login(
 /// An argon2id hash of a random password, for constant-time misses.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$E7TE7Xn0lRaXTWPdZ3Ihh8uplsHe6hvbYtNaDZP5MGk";
 
-/// POST /api/auth/logout — clears the session cookie.
+/// POST /api/auth/logout — revokes the caller's session (its token stops
+/// working, its sockets are disconnected) and clears the cookie. Without a
+/// valid token it only clears the cookie.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
-async fn logout(State(state): State<AppState>) -> impl IntoResponse {
-    let cookie = session_cookie(None, state.tokens.ttl(), state.config.secure_cookie);
+async fn logout(
+    State(state): State<AppState>,
+    SecureCookie(secure): SecureCookie,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    if let Some(token) = token_from_headers(&headers) {
+        if let Ok(session) = state.authenticate(&token).await {
+            state.end_session(&session.sid).await?;
+        }
+    }
+    Ok(cleared(&state, secure))
+}
+
+fn cleared(state: &AppState, secure: bool) -> impl IntoResponse {
+    let cookie = session_cookie(None, state.tokens.ttl(), secure);
     (
         StatusCode::NO_CONTENT,
         AppendHeaders([(header::SET_COOKIE, cookie)]),
     )
+}
+
+/// POST /api/auth/logout-all — "sign out everywhere": revokes every session
+/// of the caller, this one included, and disconnects all their sockets.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope)))]
+async fn logout_all(
+    State(state): State<AppState>,
+    SecureCookie(secure): SecureCookie,
+    AuthUser(who): AuthUser,
+) -> ApiResult<impl IntoResponse> {
+    let ended = state.store.revoke_sessions_of(who.user_id, None).await?;
+    state.sessions_ended(&ended);
+    // sockets of sessions that were already gone from the table, too
+    state
+        .engine
+        .to(crate::app::NS, &crate::app::user_channel(who.user_id))
+        .disconnect();
+    Ok(cleared(&state, secure))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordBody {
+    current: String,
+    new: String,
+}
+
+/// POST /api/auth/password — change the password (`current` must match);
+/// every other session of the user is revoked and its sockets disconnected.
+/// This session stays signed in.
+#[utoipa::path(post, path = "/api/auth/password", request_body = PasswordBody, tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 400, body = crate::error::ErrorEnvelope), (status = 401, body = crate::error::ErrorEnvelope), (status = 429, body = crate::error::ErrorEnvelope)))]
+async fn change_password(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Json(body): Json<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    state.limits.user(Action::Password, who.user_id)?;
+    validate::password(&body.new)?;
+    let hash = state
+        .store
+        .password_hash(who.user_id)
+        .await?
+        .ok_or_else(|| Error::Unauthenticated("Invalid token".into()))?;
+    if !state.passwords.verify(body.current, hash).await? {
+        return Err(Error::invalid("current: wrong password").into());
+    }
+    let new_hash = state.passwords.hash(body.new).await?;
+    let ended = state
+        .store
+        .change_password(who.user_id, &new_hash, Some(&who.sid))
+        .await?;
+    state.sessions_ended(&ended);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// GET /api/me — the signed-in user.

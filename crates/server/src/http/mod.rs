@@ -59,20 +59,52 @@ pub fn router() -> Router<AppState> {
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     api.merge(ops::router(doc))
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The caller's address (for per-address rate limits).
+/// A known path with a method it does not have: 405, still in the error
+/// envelope (code `not_found`: there is no such endpoint).
+async fn method_not_allowed() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut res = crate::error::ApiError(natter_core::Error::not_found(
+        "no such endpoint for this method",
+    ))
+    .into_response();
+    *res.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    res
+}
+
+/// The TCP peer of a request (loopback when unknown, as in unit tests).
+fn peer(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// The caller's address (for per-address rate limits): the TCP peer, or what
+/// a trusted proxy says (`NATTER_TRUSTED_PROXIES`).
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        Ok(ClientIp(ip))
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(s.trusted.client_ip(peer(parts), &parts.headers)))
+    }
+}
+
+/// Whether the session cookie gets `Secure`: `NATTER_SECURE_COOKIE`, or the
+/// request reached a trusted proxy over HTTPS.
+pub struct SecureCookie(pub bool);
+
+impl FromRequestParts<AppState> for SecureCookie {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(SecureCookie(
+            s.config.secure_cookie || s.trusted.forwarded_https(peer(parts), &parts.headers),
+        ))
     }
 }

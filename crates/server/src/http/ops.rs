@@ -59,8 +59,31 @@ async fn ready(State(s): State<AppState>) -> (StatusCode, axum::Json<serde_json:
     (status, axum::Json(body))
 }
 
-/// GET /metrics — Prometheus text format.
-async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+/// GET /metrics — Prometheus text format. With `NATTER_METRICS_TOKEN` set,
+/// only for `Authorization: Bearer <that token>` (401 otherwise).
+async fn metrics(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(want) = s
+        .config
+        .security
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !constant_time_eq(given.trim().as_bytes(), want.as_bytes()) {
+            return crate::error::ApiError(natter_core::Error::Unauthenticated(
+                "metrics need the metrics token".into(),
+            ))
+            .into_response();
+        }
+    }
     let m = &s.metrics;
     m.connections
         .set(i64::try_from(s.engine.connection_count()).unwrap_or(i64::MAX));
@@ -76,4 +99,10 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         )],
         m.render(),
     )
+        .into_response()
+}
+
+/// Compares without an early exit, so timing does not reveal the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -113,7 +113,11 @@ async fn public_rooms(
 ) -> ApiResult<Json<RoomsBody>> {
     let rooms = s
         .store
-        .public_rooms(q.query.trim(), who.user_id, 100)
+        .public_rooms(
+            natter_core::validate::search_query(&q.query)?,
+            who.user_id,
+            100,
+        )
         .await?;
     Ok(Json(RoomsBody { rooms }))
 }

@@ -40,7 +40,10 @@ async fn search(
     Query(q): Query<UserQuery>,
 ) -> ApiResult<Json<UsersBody>> {
     Ok(Json(UsersBody {
-        users: s.store.search_users(q.query.trim(), 20).await?,
+        users: s
+            .store
+            .search_users(natter_core::validate::search_query(&q.query)?, 20)
+            .await?,
     }))
 }
 

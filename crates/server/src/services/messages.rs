@@ -125,6 +125,7 @@ impl App {
 
     /// Author only; the message keeps its seq, the change takes the next one.
     pub async fn edit_message(&self, who: &Session, id: Id, content: String) -> Result<Message> {
+        self.limits.user(crate::limits::Action::Edit, who.user_id)?;
         validate::content(&content, false)?;
         let (m, _) = self.visible_message(who, id).await?;
         if !perms::can_edit_message(m.user_id == who.user_id) {
@@ -151,6 +152,8 @@ impl App {
 
     /// Author, room moderator or admin. Deleting a tombstone changes nothing.
     pub async fn delete_message(&self, who: &Session, id: Id) -> Result<Message> {
+        self.limits
+            .user(crate::limits::Action::Delete, who.user_id)?;
         let (m, role) = self.visible_message(who, id).await?;
         if !perms::can_delete_message(role, m.user_id == who.user_id) {
             return Err(Error::forbidden(
@@ -181,6 +184,8 @@ impl App {
 
     /// Toggle the caller's emoji on a message.
     pub async fn react(&self, who: &Session, id: Id, emoji: &str) -> Result<MessageReactions> {
+        self.limits
+            .user(crate::limits::Action::React, who.user_id)?;
         validate::emoji(emoji)?;
         let (m, _) = self.visible_message(who, id).await?;
         if m.deleted_at.is_some() {
@@ -200,6 +205,7 @@ impl App {
 
     /// Move the caller's read cursor to this message (never backwards).
     pub async fn mark_read(&self, who: &Session, id: Id) -> Result<MessageRead> {
+        self.limits.user(crate::limits::Action::Read, who.user_id)?;
         let (m, _) = self.visible_message(who, id).await?;
         let receipt = MessageRead {
             message_id: id,

@@ -24,6 +24,8 @@ impl App {
         description: &str,
         is_private: bool,
     ) -> Result<Room> {
+        self.limits
+            .user(crate::limits::Action::CreateRoom, who.user_id)?;
         let room = self
             .store
             .create_room(NewRoom {
@@ -96,6 +98,8 @@ impl App {
         if room.role.is_some() {
             return Ok((room, false));
         }
+        self.limits
+            .user(crate::limits::Action::Membership, who.user_id)?;
         let added = self.store.add_member(id, who.user_id, Role::Member).await?;
         let room = self
             .store
@@ -116,6 +120,8 @@ impl App {
 
     /// Give up membership (REST `leave`); the user's sockets stop hearing it.
     pub async fn leave_room(&self, who: &Session, id: Id) -> Result<()> {
+        self.limits
+            .user(crate::limits::Action::Membership, who.user_id)?;
         let (room, _) = self.my_room(who, id).await?;
         if room.is_direct {
             return Err(Error::invalid("you cannot leave a direct message"));
@@ -133,8 +139,18 @@ impl App {
     }
 
     pub async fn members(&self, who: &Session, id: Id) -> Result<Vec<Member>> {
-        self.visible_room(who, id).await?;
+        let room = self.visible_room(who, id).await?;
         let mut members = self.store.members(id).await?;
+        if room.role.is_none() {
+            // Presence and read state are for people who share the room: a
+            // visitor of a public room sees who is in it and their roles only.
+            for m in &mut members {
+                m.online = false;
+                m.last_seen = None;
+                m.last_read_seq = 0;
+            }
+            return Ok(members);
+        }
         let ids: Vec<Id> = members.iter().map(|m| m.user.id).collect();
         let online = self.presence.online(&ids).await;
         let seen = self.presence.last_seen(&ids).await;
@@ -147,6 +163,8 @@ impl App {
 
     /// Add someone to a room: admin or moderator; `conflict` if already in.
     pub async fn invite(&self, who: &Session, id: Id, target: Id) -> Result<Member> {
+        self.limits
+            .user(crate::limits::Action::Membership, who.user_id)?;
         let role = self.require_member(id, who.user_id).await?;
         if !perms::can_invite(role) {
             return Err(Error::forbidden("only an admin or moderator can invite"));
@@ -174,6 +192,8 @@ impl App {
 
     /// Remove someone: admin or moderator, and never an admin.
     pub async fn remove_member(&self, who: &Session, id: Id, target: Id) -> Result<()> {
+        self.limits
+            .user(crate::limits::Action::Membership, who.user_id)?;
         let role = self.require_member(id, who.user_id).await?;
         let target_role = self
             .store
@@ -205,6 +225,8 @@ impl App {
         target: Id,
         new_role: Role,
     ) -> Result<Member> {
+        self.limits
+            .user(crate::limits::Action::Membership, who.user_id)?;
         let role = self.require_member(id, who.user_id).await?;
         if !perms::can_manage_room(role) {
             return Err(Error::forbidden("only a room admin can change roles"));
@@ -236,6 +258,10 @@ impl App {
             return Err(Error::invalid("userId: you cannot message yourself"));
         }
         self.require_user(peer).await?;
+        if !self.store.dm_exists(who.user_id, peer).await? {
+            self.limits
+                .user(crate::limits::Action::OpenDm, who.user_id)?;
+        }
         let (room, created) = self.store.dm_room(who.user_id, peer).await?;
         if created {
             self.subscribe_user(who.user_id, room.id);

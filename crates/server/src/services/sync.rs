@@ -31,6 +31,7 @@ impl App {
     /// stale, and reloading it tells the client why (`forbidden`/`not_found`).
     /// One such room never blocks the catch-up of the others.
     pub async fn sync(&self, who: &Session, rooms: BTreeMap<Id, i64>) -> Result<Synced> {
+        self.limits.user(crate::limits::Action::Sync, who.user_id)?;
         if rooms.len() > MAX_SYNC_ROOMS {
             return Err(Error::invalid(format!(
                 "rooms: at most {MAX_SYNC_ROOMS} rooms per sync"

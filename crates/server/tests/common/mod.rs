@@ -48,6 +48,20 @@ impl TestApp {
         files: FilesArgs,
         store: Option<Arc<dyn natter_server::files::Files>>,
     ) -> TestApp {
+        TestApp::start_full(backend, files, store, |_| {}).await
+    }
+
+    /// Like `start`, with the configuration changed by `tweak` first.
+    pub async fn start_tweaked(backend: Backend, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        TestApp::start_full(backend, FilesArgs::default(), None, tweak).await
+    }
+
+    pub async fn start_full(
+        backend: Backend,
+        files: FilesArgs,
+        store: Option<Arc<dyn natter_server::files::Files>>,
+        tweak: impl FnOnce(&mut ServeArgs),
+    ) -> TestApp {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await,
@@ -69,7 +83,10 @@ impl TestApp {
             conn_limits: Default::default(),
             push: Default::default(),
             files,
+            security: Default::default(),
         };
+        let mut config = config;
+        tweak(&mut config);
         let (router, state) = match store {
             Some(f) => natter_server::build_with_files(config, f).await,
             None => natter_server::build(config).await,

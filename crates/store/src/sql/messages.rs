@@ -100,14 +100,15 @@ async fn next_seq(c: &mut Conn, room: i64, activity: Option<i64>) -> Result<i64>
 
 async fn log(c: &mut Conn, room: Id, event_seq: i64, e: LoggedEvent) -> Result<()> {
     sqlx::query(
-        "INSERT INTO room_events (room_id, event_seq, event, data, created_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO room_events (room_id, event_seq, event, data, created_at, message_id)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(room.0)
     .bind(event_seq)
     .bind(e.event.name())
     .bind(e.data)
     .bind(now())
+    .bind(e.message_id.0)
     .execute(&mut *c)
     .await
     .map_err(db_err)?;
@@ -512,6 +513,7 @@ pub(super) async fn edit(
     let message = get_existing(&mut tx, id).await?;
     let logged = LoggedEvent::message(ServerEvent::MessageUpdated, &message, event_seq)?;
     log(&mut tx, Id(room), event_seq, logged).await?;
+    super::redact::rewrite(&mut tx, &message).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(Change {
         value: message,
@@ -552,6 +554,7 @@ pub(super) async fn delete(p: &Pools, id: Id) -> Result<Change<Message>> {
         LoggedEvent::deleted(&message, event_seq)?,
     )
     .await?;
+    super::redact::rewrite(&mut tx, &message).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(Change {
         value: message,
@@ -582,6 +585,19 @@ pub(super) async fn toggle_reaction(
             .await
             .map_err(db_err)?;
     if removed.rows_affected() == 0 {
+        let (held,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM reactions WHERE message_id = $1 AND user_id = $2")
+                .bind(id.0)
+                .bind(user.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if held >= crate::MAX_REACTIONS_PER_USER {
+            return Err(Error::invalid(format!(
+                "at most {} different reactions per person on one message",
+                crate::MAX_REACTIONS_PER_USER
+            )));
+        }
         sqlx::query(
             "INSERT INTO reactions (message_id, user_id, emoji, seq, emoji_seq, created_at)
              VALUES ($1, $2, $3, $4,

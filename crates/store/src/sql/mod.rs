@@ -13,8 +13,10 @@ mod batch;
 mod messages;
 mod push;
 mod reads;
+mod redact;
 mod rooms;
 mod search;
+mod sessions;
 mod uploads;
 mod users;
 
@@ -35,6 +37,7 @@ use crate::{
     NewUser, Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch, SearchPage,
     SearchRequest, Store, Upload,
 };
+use crate::{NewSession, StoredSession};
 
 /// A connection of this backend, for functions that run several statements.
 type Conn = <Db as sqlx::Database>::Connection;
@@ -251,5 +254,35 @@ impl Store for Backend {
     }
     async fn history_around(&self, room: Id, seq: i64, limit: u32) -> Result<AroundPage> {
         search::around(&self.pools, room, seq, limit).await
+    }
+    // ---- sessions (issue 14) ----
+    async fn create_session(&self, session: NewSession) -> Result<()> {
+        sessions::create(&self.pools, session).await
+    }
+    async fn session(&self, id: &str) -> Result<Option<StoredSession>> {
+        sessions::get(&self.pools, id).await
+    }
+    async fn revoke_session(&self, id: &str) -> Result<bool> {
+        sessions::revoke(&self.pools, id).await
+    }
+    async fn revoke_sessions_of(&self, user: Id, keep: Option<&str>) -> Result<Vec<String>> {
+        sessions::revoke_of_user(&self.pools, user, keep).await
+    }
+    async fn change_password(
+        &self,
+        user: Id,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>> {
+        sessions::change_password(&self.pools, user, password_hash, keep).await
+    }
+    async fn password_hash(&self, user: Id) -> Result<Option<String>> {
+        sessions::password_hash(&self.pools, user).await
+    }
+    async fn prune_sessions(&self, now_unix: i64) -> Result<u64> {
+        sessions::prune(&self.pools, now_unix).await
+    }
+    async fn dm_exists(&self, a: Id, b: Id) -> Result<bool> {
+        sessions::dm_exists(&self.pools, a, b).await
     }
 }

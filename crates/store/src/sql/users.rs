@@ -35,7 +35,7 @@ pub(super) async fn credentials(p: &Pools, login: &str) -> Result<Option<Credent
         "SELECT {ME_COLUMNS} FROM users WHERE lower(email) = lower($1) OR lower(username) = lower($1)"
     );
     let row: Option<MeRow> = sqlx::query_as(&sql)
-        .bind(login.trim())
+        .bind(natter_core::validate::login_key(login))
         .fetch_optional(&p.read)
         .await
         .map_err(db_err)?;
