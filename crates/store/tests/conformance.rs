@@ -1653,13 +1653,31 @@ async fn search_operators_narrow_results(s: S) {
         "a fox link https://example.com/fox",
     )
     .await;
+    // attachments are uploads of the sender in that room, each sent once
+    let upload = |content_type: &str, image: bool| NewUpload {
+        room_id: general.id,
+        user_id: bob.user.id,
+        name: "f".into(),
+        content_type: content_type.into(),
+        size: 10,
+        width: image.then_some(4),
+        height: image.then_some(4),
+        has_thumbnail: image,
+        storage_key: format!("k-{content_type}"),
+        etag: "e".into(),
+    };
+    let picture = s.create_upload(upload("image/png", true)).await.unwrap();
+    let report = s
+        .create_upload(upload("application/pdf", false))
+        .await
+        .unwrap();
     let mut image = msg(general.id, bob.user.id, "fox picture");
     image.kind = MessageType::Image;
-    image.file_url = Some("/api/files/1".into());
+    image.file_url = Some(format!("/api/files/{}", picture.id));
     s.post_message(image).await.unwrap();
     let mut file = msg(general.id, bob.user.id, "fox report");
     file.kind = MessageType::File;
-    file.file_url = Some("/api/files/2".into());
+    file.file_url = Some(format!("/api/files/{}", report.id));
     s.post_message(file).await.unwrap();
 
     assert_eq!(found(&s, &alice, "fox").await.len(), 5);
