@@ -368,8 +368,12 @@ pub(super) async fn around(p: &Pools, room: Id, seq: i64, limit: u32) -> Result<
     let (o, w) = (older.messages.len(), newer.messages.len());
     let take_newer = w.min(n - o.min(n.div_ceil(2)));
     let take_older = o.min(n - take_newer);
-    let mut messages: Vec<Message> = older.messages.into_iter().skip(o - take_older).collect();
-    messages.extend(newer.messages.into_iter().take(take_newer));
+    // the newest `take_older` of the older page, then the oldest `take_newer` of the newer
+    let mut older_messages = older.messages;
+    let mut messages: Vec<Message> = older_messages.split_off(o - take_older);
+    let mut newer_messages = newer.messages;
+    newer_messages.truncate(take_newer);
+    messages.extend(newer_messages);
     Ok(AroundPage {
         messages,
         has_more_before: older.has_more || take_older < o,
