@@ -12,28 +12,10 @@ use natter_core::{Error, Id, Me, Message, MessageType, Role, Room};
 use natter_store::{Catchup, NewMessage, NewRoom, NewUpload, NewUser, PageAt, RoomPatch, Store};
 use serde_json::json;
 
-/// Generates `mod sqlite` and `mod postgres`, each with one test per name,
-/// running `super::<name>(store)` on a fresh database of that backend.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        conformance!(@on sqlite: $($name),*);
-        conformance!(@on postgres: $($name),*);
-    };
-    (@on $backend:ident: $($name:ident),*) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = natter_store::testing::TestDb::$backend().await;
-                    let store = natter_store::connect(&db.url).await.expect("open the store");
-                    super::$name(store).await;
-                }
-            )*
-        }
-    };
-}
+#[macro_use]
+mod support;
 
-conformance!(
+on_both!(
     users_are_unique_ignoring_case,
     credentials_by_email_or_username,
     rooms_members_and_roles,

@@ -9,26 +9,10 @@ use std::sync::Arc;
 use natter_core::{Error, Id, Me, NotificationLevel, Role, Room};
 use natter_store::{NewPushSubscription, NewRoom, NewUser, Store};
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        conformance!(@on sqlite: $($name),*);
-        conformance!(@on postgres: $($name),*);
-    };
-    (@on $backend:ident: $($name:ident),*) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = natter_store::testing::TestDb::$backend().await;
-                    let store = natter_store::connect(&db.url).await.expect("open the store");
-                    super::$name(store).await;
-                }
-            )*
-        }
-    };
-}
+#[macro_use]
+mod support;
 
-conformance!(
+on_both!(
     levels_default_by_kind_and_can_be_set,
     levels_of_members_only,
     notify_targets_follow_levels,

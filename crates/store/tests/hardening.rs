@@ -10,24 +10,8 @@ use natter_core::{Error, Id, Me, Message, MessageType, Room};
 use natter_store::{Catchup, NewMessage, NewRoom, NewSession, NewUser, Store, StoredSession};
 use serde_json::Value;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        on_both!(@on sqlite: $($name),*);
-        on_both!(@on postgres: $($name),*);
-    };
-    (@on $backend:ident: $($name:ident),*) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = natter_store::testing::TestDb::$backend().await;
-                    let store = natter_store::connect(&db.url).await.expect("open the store");
-                    super::$name(store).await;
-                }
-            )*
-        }
-    };
-}
+#[macro_use]
+mod support;
 
 on_both!(
     deleted_and_edited_text_is_gone_from_the_log,
