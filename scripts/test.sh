@@ -80,13 +80,28 @@ selected() {
 log_n=0
 logfile() { log_n=$((log_n + 1)); echo "$work/suite-$log_n.log"; }   # names may hold '/'
 
+# Every suite runs under a time limit (`limit=SECS suite …`, 900 s unless given): a
+# hang fails that suite, says so, and the run goes on, instead of the whole run
+# overrunning CI's limit. timeout(1) signals the suite's whole process group.
+bounded() { # SECS CMD…
+  local secs=$1 rc; shift
+  set +e
+  timeout --kill-after=20 "$secs" "$@"
+  rc=$?
+  set -e
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    printf 'test.sh: stopped after its limit of %ss (a hang, or a much slower machine)\n' "$secs"
+  fi
+  return "$rc"
+}
+
 suite() {
-  local name=$1 kind=$2 start=$SECONDS rc log; shift 2
+  local name=$1 kind=$2 start=$SECONDS rc log secs=${limit:-900}; shift 2
   selected "$name" || return 0
   log=$(logfile)
   printf '\n==> %s\n' "$name"
   set +e
-  ( set -e; "$@" ) 2>&1 | tee "$log"
+  bounded "$secs" "$@" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
   record "$name" "$kind" "$log" "$rc" $((SECONDS - start))
@@ -100,7 +115,7 @@ bg_suite() {
   selected "$name" || return 0
   bg_log[$name]=$(logfile)
   printf '==> %s (in parallel)\n' "$name"
-  ( set -e; "$@" ) > "${bg_log[$name]}" 2>&1 &
+  bounded "${limit:-900}" "$@" > "${bg_log[$name]}" 2>&1 &
   bg_pid[$name]=$!; bg_kind[$name]=$kind; bg_start[$name]=$SECONDS; bg_names+=("$name")
 }
 bg_wait() {
@@ -243,33 +258,33 @@ setup "services" eval 'start_postgres; start_redis'
 # ---------- the suites ----------
 suite "web: type-check, unit tests, build" vitest bash -c 'cd web && npm test && npm run build'
 suite "rust: fmt" check cargo fmt --all -- --check
-suite "rust: clippy" check cargo clippy --workspace --all-targets -- -D warnings
+limit=2400 suite "rust: clippy" check cargo clippy --workspace --all-targets -- -D warnings
 setup "build the natter and conformance binaries" cargo build -p natter-server -p natter-realtime --bins
 export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
 export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"
 
 # the five fuzz targets (crates/realtime/tests/fuzz.rs) run 10 s each
 export NATTER_FUZZ_SECS="${NATTER_FUZZ_SECS:-10}"
-suite "rust: unit and integration tests (SQLite and PostgreSQL), fuzzing, bench smoke runs" nextest \
+limit=2400 suite "rust: unit and integration tests (SQLite and PostgreSQL), fuzzing, bench smoke runs" nextest \
   cargo nextest run --workspace --no-fail-fast
 
 # The protocol suites run one after another: their tests wait on real timings
 # (reconnects, 20 concurrent senders) that a 2-core machine running two of them at
 # once can miss. Python and the push receiver are light, so they run side by side.
 suite "socket.io-client engine interop and protocol tests (SQLite)" node bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite npm test'
-suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-concurrency=2 natter/'
+suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-force-exit --test-timeout=180000 --test-concurrency=2 natter/'
 bg_suite "python-socketio interop tests" pytest "$venv/bin/python" -m pytest -q tests/python
 bg_suite "web push end to end: a loopback push service verifies VAPID (jose) and decrypts (http_ece)" node \
-  bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite node --test --test-concurrency=1 push/ && NATTER_TEST_STORE=postgres node --test --test-concurrency=1 push/'
+  bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite node --test --test-force-exit --test-timeout=180000 --test-concurrency=1 push/ && NATTER_TEST_STORE=postgres node --test --test-force-exit --test-timeout=180000 --test-concurrency=1 push/'
 bg_suite "schemathesis against /api/openapi.json with a real token (no 5xx, every error in the envelope)" check \
   env SCHEMATHESIS="$venv/bin/schemathesis" tests/schemathesis/run.sh
 bg_wait
 
-suite "browser end-to-end tests (Chromium)" node bash -c 'cd web && npm run e2e'
+limit=1500 suite "browser end-to-end tests (Chromium)" node bash -c 'cd web && npm run e2e'
 
 # It starts and restarts real servers on a 2-core machine, so it runs alone and gets
 # one retry; a second failure fails the run. Its counts (sent, acked, lost = 0) print.
-suite "cluster failure test (3 nodes; kill -9 a node, restart Redis, restart PostgreSQL)" node-last \
+limit=1200 suite "cluster failure test (3 nodes; kill -9 a node, restart Redis, restart PostgreSQL)" node-last \
   bash -c 'cd tests/node && { npm run test:cluster || { echo "cluster failure test failed once; retrying"; npm run test:cluster; }; }'
 
 # ---------- summary ----------

@@ -323,7 +323,17 @@ async fn delivery_resumes_by_itself_after_a_redis_restart() {
     pa.beat().await.unwrap();
     pb.beat().await.unwrap();
     assert_eq!(pb.online(&[Id(5)]).await, vec![true]);
-    assert!(a.ping().await.is_ok() && b.ping().await.is_ok());
+    // each node's subscriber reconnects on its own schedule: both are back soon
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !(a.ping().await.is_ok() && b.ping().await.is_ok()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a node's Redis clients did not reconnect: a {:?}, b {:?}",
+            a.ping().await,
+            b.ping().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     drop(redis);
 }

@@ -172,13 +172,15 @@ test('rooms and broadcast-except', async () => {
   for (const s of [a, b, c]) s.disconnect();
 });
 
-test('reconnects after the server drops the transport; a server-side namespace disconnect is final', async () => {
+test('reconnects after the server drops the transport; a server-side namespace disconnect is final', async (t) => {
   const socket = io(server.url + '/interop', {
     forceNew: true,
     auth: { token: 'secret', name: 'phoenix' },
     reconnectionDelay: 50,
     reconnectionDelayMax: 100,
   });
+  // closed even when an assertion fails: a client left reconnecting keeps the file running
+  t.after(() => socket.close());
   await once(socket, 'connect');
   const firstId = socket.id;
   const reconnected = once(socket, 'connect', 10000);

@@ -1133,7 +1133,10 @@ async fn drive<H: EioHandler>(conn: Arc<Conn<H>>, io: Option<(WsIo, Bytes)>, ope
                 more = !st.queue.is_empty();
             }
             if let Some(reason) = st.closed {
-                if ws_mode || io.is_some() || !reason.waits_for_poll() || st.final_flushed {
+                // An upgrade in progress does not end a polling session's linger: the
+                // client may still poll for the close, or (having paused polling for
+                // the upgrade) send the upgrade packet and be told on the websocket.
+                if ws_mode || !reason.waits_for_poll() || st.final_flushed {
                     exit = Some(reason);
                 } else {
                     let g = *grace_until.get_or_insert(now + reason.linger(cfg.ping_timeout));
@@ -1181,11 +1184,11 @@ async fn drive<H: EioHandler>(conn: Arc<Conn<H>>, io: Option<(WsIo, Bytes)>, ope
             }
         }
         if let Some(reason) = exit {
-            if let Some(mut w) = io.take() {
-                let _ = tokio::time::timeout(Duration::from_secs(1), w.shutdown()).await;
-            }
             tracing::debug!(sid = %conn.sid, reason = reason.as_str(), "engine.io connection closed");
             finish(&conn);
+            if let Some(w) = io.take() {
+                linger_close(w).await;
+            }
             return;
         }
         if fire_deadline {
@@ -1261,6 +1264,21 @@ async fn drive<H: EioHandler>(conn: Arc<Conn<H>>, io: Option<(WsIo, Bytes)>, ope
             _ = tokio::time::sleep_until(timer) => {}
         }
     }
+}
+
+/// Closes a websocket's TCP connection without resetting it: our side ends first
+/// (after any close frame), then what the peer still sends (its close frame) is read
+/// and dropped until it ends too, for at most a second. Dropping the socket with
+/// unread bytes would send a reset, and the client could lose our close frame to it
+/// and report a transport error instead of a close.
+async fn linger_close(mut w: WsIo) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        w.shutdown().await?;
+        let mut scratch = [0u8; 256];
+        while w.read(&mut scratch).await? > 0 {}
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
 }
 
 fn abandon_upgrade<H: EioHandler>(conn: &Conn<H>) {

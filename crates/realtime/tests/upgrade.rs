@@ -1,0 +1,69 @@
+//! A server close that comes while a polling client is upgrading to a websocket:
+//! the client is told, on whichever transport it uses next, and the close is a
+//! close, not a transport error (socket.io-client reports "transport close", then
+//! reconnects).
+
+mod support;
+
+use std::time::Duration;
+
+use natter_realtime::EngineConfig;
+use serde_json::Value;
+use support::{http, server, Client, Got, Server};
+
+/// A connected polling session with an upgrade probe answered: (poll path, probe).
+async fn upgrading(srv: &Server) -> (String, Client) {
+    let open = http(srv.addr, "GET", "/socket.io/?EIO=4&transport=polling", b"").await;
+    let open: Value = serde_json::from_str(open.trim_start_matches('0'))
+        .unwrap_or_else(|e| panic!("{open}: {e}"));
+    let sid = open["sid"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    assert_eq!(http(srv.addr, "POST", &path, b"40{\"ok\":1}").await, "ok");
+    assert!(http(srv.addr, "GET", &path, b"")
+        .await
+        .starts_with("40{\"sid\""));
+    let mut probe = Client::websocket(
+        srv.addr,
+        &format!("/socket.io/?EIO=4&transport=websocket&sid={sid}"),
+    )
+    .await;
+    probe.send("2probe").await;
+    assert_eq!(probe.recv().await, Got::Text("3probe".into()));
+    (path, probe)
+}
+
+#[tokio::test]
+async fn a_close_during_an_upgrade_is_told_to_the_next_poll() {
+    let srv = server(EngineConfig::default()).await;
+    let (path, mut probe) = upgrading(&srv).await;
+    // the client, still polling, sends the event that makes the server close
+    assert_eq!(http(srv.addr, "POST", &path, b"42[\"drop\"]").await, "ok");
+    // time for the server to act on it before the client polls again
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // the poll gets the close packet (a refused poll would read as a transport error)
+    assert_eq!(http(srv.addr, "GET", &path, b"").await, "1");
+    // and the probe is let go
+    assert_eq!(probe.closed_within(Duration::from_secs(5)).await, Got::Eof);
+}
+
+#[tokio::test]
+async fn a_close_during_an_upgrade_is_told_on_the_websocket_once_it_is_upgraded() {
+    let srv = server(EngineConfig::default()).await;
+    let (path, mut probe) = upgrading(&srv).await;
+    assert_eq!(http(srv.addr, "POST", &path, b"42[\"drop\"]").await, "ok");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // the client had paused polling for the upgrade: it completes it and hears the
+    // close there, as a normal websocket close
+    probe.send("5").await;
+    assert_eq!(
+        probe.closed_within(Duration::from_secs(5)).await,
+        Got::Close(1000)
+    );
+    for _ in 0..100 {
+        if srv.engine.connection_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the session outlived its close");
+}
