@@ -268,16 +268,16 @@ export NATTER_FUZZ_SECS="${NATTER_FUZZ_SECS:-10}"
 limit=2400 suite "rust: unit and integration tests (SQLite and PostgreSQL), fuzzing, bench smoke runs" nextest \
   cargo nextest run --workspace --no-fail-fast
 
-# The protocol suites run one after another: their tests wait on real timings
-# (reconnects, 20 concurrent senders) that a 2-core machine running two of them at
-# once can miss. Python and the push receiver are light, so they run side by side.
+# The two protocol suites run one after another: their tests wait on real timings
+# (reconnects, 20 concurrent senders) that a 2-core machine running both at once can
+# miss. Python, the push receiver and schemathesis run beside the second one.
 suite "socket.io-client engine interop and protocol tests (SQLite)" node bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite npm test'
-suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-force-exit --test-timeout=180000 --test-concurrency=2 natter/'
 bg_suite "python-socketio interop tests" pytest "$venv/bin/python" -m pytest -q tests/python
 bg_suite "web push end to end: a loopback push service verifies VAPID (jose) and decrypts (http_ece)" node \
   bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite node --test --test-force-exit --test-timeout=180000 --test-concurrency=1 push/ && NATTER_TEST_STORE=postgres node --test --test-force-exit --test-timeout=180000 --test-concurrency=1 push/'
 bg_suite "schemathesis against /api/openapi.json with a real token (no 5xx, every error in the envelope)" check \
   env SCHEMATHESIS="$venv/bin/schemathesis" tests/schemathesis/run.sh
+suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-force-exit --test-timeout=180000 --test-concurrency=2 natter/'
 bg_wait
 
 limit=1500 suite "browser end-to-end tests (Chromium)" node bash -c 'cd web && npm run e2e'

@@ -120,6 +120,8 @@ test('a whole session without a mouse', async () => {
   await kb.type('a reply by keyboard');
   await kb.press('Enter');
   await msg('a reply by keyboard').getByTestId('reply-quote').waitFor({ timeout: T });
+  // a message's actions appear once it is stored (none while it is sending)
+  await stored('a reply by keyboard').waitFor({ timeout: T });
 
   // react: to the newest message, from its "Add reaction" button
   await tabTo(page, /Keyboard User/, { back: true, max: 5 });
