@@ -221,10 +221,19 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         q.push(if pg { "CAST(0 AS float8)" } else { "0.0" })
             .push(" AS score FROM messages m WHERE TRUE");
     }
-    q.push(" AND m.room_id IN (SELECT room_id FROM members WHERE user_id = ")
-        .arg(Arg::Int(req.user.0))
-        .push(") AND m.deleted_at IS NULL AND m.id <= ")
-        .arg(Arg::Int(max_id));
+    // PostgreSQL: the rooms as an array computed once (an init plan), not a join:
+    // as a semi-join, a low estimate of the member rows made the planner loop over
+    // the rooms and run the whole full-text index scan once per room (1.2 s
+    // instead of 50 ms at 1M messages, docs/BENCHMARKS.md S7).
+    q.push(if pg {
+        " AND m.room_id = ANY(ARRAY(SELECT room_id FROM members WHERE user_id = "
+    } else {
+        " AND m.room_id IN (SELECT room_id FROM members WHERE user_id = "
+    })
+    .arg(Arg::Int(req.user.0))
+    .push(if pg { "))" } else { ")" })
+    .push(" AND m.deleted_at IS NULL AND m.id <= ")
+    .arg(Arg::Int(max_id));
     if let Some(rooms) = &req.rooms {
         q.push(" AND m.room_id IN (").list(rooms).push(")");
     }
@@ -280,24 +289,33 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         // whole index (new messages change its statistics), mostly shifting
         // every score alike, so ranking the pivot again keeps the pages exact.
         // If it no longer matches (edited, deleted, left), its old rank.
-        let rank = if ranked {
+        if ranked {
             let mut pivot = inner.clone();
             pivot.push(" AND m.id = ").arg(Arg::Int(cur.id));
             let now: Vec<(i64, f64)> = pivot.fetch(&mut c).await?;
-            now.first().map_or(cur.rank, |&(_, r)| r)
+            let rank = now.first().map_or(cur.rank, |&(_, r)| r);
+            q.push(" WHERE score > ")
+                .arg(Arg::Real(rank))
+                .push(" OR (score = ")
+                .arg(Arg::Real(rank))
+                .push(" AND id < ")
+                .arg(Arg::Int(cur.id))
+                .push(")");
         } else {
-            cur.rank
-        };
-        q.push(" WHERE score > ")
-            .arg(Arg::Real(rank))
-            .push(" OR (score = ")
-            .arg(Arg::Real(rank))
-            .push(" AND id < ")
-            .arg(Arg::Int(cur.id))
-            .push(")");
+            q.push(" WHERE id < ").arg(Arg::Int(cur.id));
+        }
     }
-    q.push(" ORDER BY score, id DESC LIMIT ")
-        .arg(Arg::Int(limit + 1));
+    // Without words (every score 0) the order is by id alone, so an index on id can
+    // be walked newest first and stop at the page (from:@user: the author's index,
+    // not a sort of all their messages). With words the score stays in the order:
+    // a walk of the whole table testing each row for a rare word is what the
+    // planner must not pick; the full-text index then the sort is always right.
+    q.push(if text {
+        " ORDER BY score, id DESC LIMIT "
+    } else {
+        " ORDER BY id DESC LIMIT "
+    })
+    .arg(Arg::Int(limit + 1));
     let mut hits: Vec<(i64, f64)> = q.fetch(&mut c).await?;
     let more = hits.len() as i64 > limit;
     hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
