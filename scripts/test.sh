@@ -78,7 +78,9 @@ selected() {
   return 1
 }
 log_n=0
-logfile() { log_n=$((log_n + 1)); echo "$work/suite-$log_n.log"; }   # names may hold '/'
+# sets $log to a new file (not through $(…): a subshell's count would not carry over,
+# and every suite would share one file; suite names may hold '/')
+logfile() { log_n=$((log_n + 1)); log="$work/suite-$log_n.log"; }
 
 # Every suite runs under a time limit (`limit=SECS suite …`, 900 s unless given): a
 # hang fails that suite, says so, and the run goes on, instead of the whole run
@@ -98,7 +100,7 @@ bounded() { # SECS CMD…
 suite() {
   local name=$1 kind=$2 start=$SECONDS rc log secs=${limit:-900}; shift 2
   selected "$name" || return 0
-  log=$(logfile)
+  logfile
   printf '\n==> %s\n' "$name"
   set +e
   bounded "$secs" "$@" 2>&1 | tee "$log"
@@ -113,7 +115,7 @@ bg_names=(); declare -A bg_pid bg_kind bg_start bg_log
 bg_suite() {
   local name=$1 kind=$2; shift 2
   selected "$name" || return 0
-  bg_log[$name]=$(logfile)
+  local log; logfile; bg_log[$name]=$log
   printf '==> %s (in parallel)\n' "$name"
   bounded "${limit:-900}" "$@" > "${bg_log[$name]}" 2>&1 &
   bg_pid[$name]=$!; bg_kind[$name]=$kind; bg_start[$name]=$SECONDS; bg_names+=("$name")
@@ -268,16 +270,16 @@ export NATTER_FUZZ_SECS="${NATTER_FUZZ_SECS:-10}"
 limit=2400 suite "rust: unit and integration tests (SQLite and PostgreSQL), fuzzing, bench smoke runs" nextest \
   cargo nextest run --workspace --no-fail-fast
 
-# The two protocol suites run one after another: their tests wait on real timings
-# (reconnects, 20 concurrent senders) that a 2-core machine running both at once can
-# miss. Python, the push receiver and schemathesis run beside the second one.
+# The protocol suites run one after another and alone: their tests wait on real
+# timings (reconnects, 20 concurrent senders) that a busy 2-core machine can miss.
+# Python, the push receiver and schemathesis then run side by side.
 suite "socket.io-client engine interop and protocol tests (SQLite)" node bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite npm test'
+suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-force-exit --test-timeout=180000 --test-concurrency=2 natter/'
 bg_suite "python-socketio interop tests" pytest "$venv/bin/python" -m pytest -q tests/python
 bg_suite "web push end to end: a loopback push service verifies VAPID (jose) and decrypts (http_ece)" node \
   bash -c 'cd tests/node && NATTER_TEST_STORE=sqlite node --test --test-force-exit --test-timeout=180000 --test-concurrency=1 push/ && NATTER_TEST_STORE=postgres node --test --test-force-exit --test-timeout=180000 --test-concurrency=1 push/'
 bg_suite "schemathesis against /api/openapi.json with a real token (no 5xx, every error in the envelope)" check \
   env SCHEMATHESIS="$venv/bin/schemathesis" tests/schemathesis/run.sh
-suite "socket.io-client protocol tests (PostgreSQL)" node bash -c 'cd tests/node && NATTER_TEST_STORE=postgres node --test --test-force-exit --test-timeout=180000 --test-concurrency=2 natter/'
 bg_wait
 
 limit=1500 suite "browser end-to-end tests (Chromium)" node bash -c 'cd web && npm run e2e'

@@ -19,6 +19,11 @@ st="${SCHEMATHESIS:-schemathesis}"
 dir="$(mktemp -d "${TMPDIR:-/tmp}/natter-st.XXXXXX")"
 pid=""
 cleanup() {
+  local rc=$?
+  if [[ $rc -ne 0 && -f "$dir/natter.log" ]]; then
+    echo "--- natter log (tail) ---"; tail -n 50 "$dir/natter.log"
+    kill -0 "$pid" 2>/dev/null || echo "--- natter is not running any more"
+  fi
   [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   rm -rf "$dir"
 }
@@ -56,6 +61,7 @@ common=(
   --generation-database none
   --request-timeout 10
   --no-color
+  ${ST_SEED:+--seed "$ST_SEED"}
 )
 export SCHEMATHESIS_HOOKS=hooks
 # schemathesis keeps a cache (.schemathesis/) in its working directory: not the repo's
@@ -73,7 +79,4 @@ for op in password logout logout-all; do
   "$st" run "$base/api/openapi.json" --url "$base" -H "Authorization: Bearer $tok" "${common[@]}" \
     --max-time "${ST_MAX_TIME_AUTH:-20}" --include-path "/api/auth/$op" || status=$?
 done
-if [[ $status -ne 0 ]]; then
-  echo "--- natter log (tail) ---"; tail -n 50 "$dir/natter.log"
-fi
 exit "$status"

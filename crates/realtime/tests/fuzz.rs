@@ -8,6 +8,8 @@
 //! hold. A failure prints the seed (`NATTER_FUZZ_SEED` replays the run) and the
 //! input; add that input to the corpus with the fix.
 
+mod support;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,6 +22,7 @@ use natter_realtime::sio_packet::{
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use support::masked_frame;
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -388,25 +391,6 @@ impl natter_realtime::Handler for Echo {
     }
 }
 
-fn masked(op: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = [9u8, 8, 7, 6];
-    let mut f = vec![0x80 | op];
-    match payload.len() {
-        n if n < 126 => f.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            f.push(0x80 | 126);
-            f.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            f.push(0x80 | 127);
-            f.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    f.extend_from_slice(&mask);
-    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    f
-}
-
 /// Opens a websocket session; the stream after the 101.
 async fn ws_open(addr: std::net::SocketAddr) -> tokio::net::TcpStream {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -484,17 +468,17 @@ async fn fuzz_the_engine_over_a_real_socket() {
             }
         }
         let mut s = ws_open(addr).await;
-        let mut wire = masked(1, b"40");
+        let mut wire = masked_frame(1, b"40");
         for (kind, payload) in messages(&input) {
             let mut text = vec![b'4'];
             text.extend_from_slice(payload);
             wire.extend(match kind {
-                b'B' => masked(2, payload),
-                _ if std::str::from_utf8(&text).is_ok() => masked(1, &text),
+                b'B' => masked_frame(2, payload),
+                _ if std::str::from_utf8(&text).is_ok() => masked_frame(1, &text),
                 _ => continue,
             });
         }
-        wire.extend(masked(8, &[3, 232]));
+        wire.extend(masked_frame(8, &[3, 232]));
         let _ = s.write_all(&wire).await;
         // read what comes back until the server closes (bounded)
         let mut sink = vec![0u8; 8192];
@@ -519,7 +503,7 @@ async fn fuzz_the_engine_over_a_real_socket() {
             // still serving: a fresh client connects and gets its ack
             let mut c = ws_open(addr).await;
             let _ = c
-                .write_all(&[masked(1, b"40"), masked(1, b"421[\"ping\",1]")].concat())
+                .write_all(&[masked_frame(1, b"40"), masked_frame(1, b"421[\"ping\",1]")].concat())
                 .await;
             let mut got = Vec::new();
             let ok = tokio::time::timeout(Duration::from_secs(5), async {

@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use natter_realtime::EngineConfig;
-use serde_json::{json, Value};
-use support::{http, server, server_gated, Client, Got, Server};
+use serde_json::json;
+use support::{http, polling_session, server, server_gated, Client, Got, Server};
 
 fn config() -> EngineConfig {
     EngineConfig {
@@ -241,15 +241,7 @@ async fn a_polling_flood_is_answered_only_as_fast_as_the_handlers_run() {
         0,
     )
     .await;
-    let open = http(srv.addr, "GET", "/socket.io/?EIO=4&transport=polling", b"").await;
-    let open: Value = serde_json::from_str(open.trim_start_matches('0'))
-        .unwrap_or_else(|e| panic!("{open}: {e}"));
-    let sid = open["sid"].as_str().unwrap_or_default().to_owned();
-    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
-    assert_eq!(http(srv.addr, "POST", &path, b"40{\"ok\":1}").await, "ok");
-    assert!(http(srv.addr, "GET", &path, b"")
-        .await
-        .starts_with("40{\"sid\""));
+    let path = polling_session(srv.addr).await;
 
     let payload: Vec<String> = (0..FLOOD).map(|i| format!("42[\"e{i}\"]")).collect();
     let body = payload.join("\u{1e}");

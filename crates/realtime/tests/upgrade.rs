@@ -8,20 +8,12 @@ mod support;
 use std::time::Duration;
 
 use natter_realtime::EngineConfig;
-use serde_json::Value;
-use support::{http, server, Client, Got, Server};
+use support::{http, polling_session, server, Client, Got, Server};
 
 /// A connected polling session with an upgrade probe answered: (poll path, probe).
 async fn upgrading(srv: &Server) -> (String, Client) {
-    let open = http(srv.addr, "GET", "/socket.io/?EIO=4&transport=polling", b"").await;
-    let open: Value = serde_json::from_str(open.trim_start_matches('0'))
-        .unwrap_or_else(|e| panic!("{open}: {e}"));
-    let sid = open["sid"].as_str().unwrap_or_default().to_owned();
-    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
-    assert_eq!(http(srv.addr, "POST", &path, b"40{\"ok\":1}").await, "ok");
-    assert!(http(srv.addr, "GET", &path, b"")
-        .await
-        .starts_with("40{\"sid\""));
+    let path = polling_session(srv.addr).await;
+    let sid = path.rsplit("sid=").next().unwrap_or_default().to_owned();
     let mut probe = Client::websocket(
         srv.addr,
         &format!("/socket.io/?EIO=4&transport=websocket&sid={sid}"),

@@ -187,22 +187,7 @@ impl Client {
     }
 
     pub fn frame(op: u8, payload: &[u8]) -> Vec<u8> {
-        let mask = [1u8, 2, 3, 4];
-        let mut f = vec![0x80 | op];
-        match payload.len() {
-            n if n < 126 => f.push(0x80 | n as u8),
-            n if n <= 0xffff => {
-                f.push(0x80 | 126);
-                f.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                f.push(0x80 | 127);
-                f.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        f.extend_from_slice(&mask);
-        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-        f
+        masked_frame(op, payload)
     }
 
     pub async fn write(&mut self, bytes: &[u8]) {
@@ -299,6 +284,40 @@ impl Client {
             }
         }
     }
+}
+
+/// A client's (masked) websocket frame.
+pub fn masked_frame(op: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [1u8, 2, 3, 4];
+    let mut f = vec![0x80 | op];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n if n <= 0xffff => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(0x80 | 127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
+}
+
+/// A polling session connected to the main namespace: the path its requests use.
+pub async fn polling_session(addr: SocketAddr) -> String {
+    let open = http(addr, "GET", "/socket.io/?EIO=4&transport=polling", b"").await;
+    let open: serde_json::Value = serde_json::from_str(open.trim_start_matches('0'))
+        .unwrap_or_else(|e| panic!("{open}: {e}"));
+    let sid = open["sid"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    assert_eq!(http(addr, "POST", &path, b"40{\"ok\":1}").await, "ok");
+    assert!(http(addr, "GET", &path, b"")
+        .await
+        .starts_with("40{\"sid\""));
+    path
 }
 
 /// One HTTP/1.1 request on its own connection; the response body.
