@@ -206,6 +206,8 @@ fn content(rng: &mut Rng, n: u64) -> String {
             n % 5000
         ))
     } else if n % 100 == 3 {
+        // with 1,000 rooms (or any count dividing 1,000) PLT-k lands in room
+        // k % rooms: PLT-3, the query, in room 3, one of the searcher's
         Some(format!("PLT-{}", n % 1000))
     } else if n % 200 == 4 {
         Some("release notes".to_owned())
@@ -508,7 +510,7 @@ impl S7 {
             ("two_words", "server timeout".to_owned()),
             ("phrase", "\"release notes\"".to_owned()),
             ("cjk", "東京".to_owned()),
-            ("identifier", "PLT-103".to_owned()),
+            ("identifier", "PLT-3".to_owned()),
             ("from", format!("from:@{username}")),
             ("has_link", "has:link".to_owned()),
         ];
