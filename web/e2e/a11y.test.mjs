@@ -168,6 +168,30 @@ for (const scheme of ['light', 'dark']) {
         await axe(page, where('emoji picker'));
         await page.keyboard.press('Escape');
 
+        // the search panel with results, and a filter menu of it
+        await page.keyboard.press('Control+k');
+        const input = page.getByTestId('search-input');
+        await input.fill('reply');
+        await page.getByTestId('search-result').first().waitFor({ timeout: T });
+        await axe(page, where('search results'));
+        await page.getByRole('button', { name: 'From ▾' }).click();
+        await page.getByRole('menu', { name: /From filter/i }).waitFor({ timeout: T });
+        await axe(page, where('search filter menu'));
+        await page.keyboard.press('Escape');
+        // Escape closes an open filter menu first, then the panel
+        await input.fill('');
+        await input.press('Escape');
+        if (await page.getByRole('region', { name: 'Search' }).count()) await input.press('Escape');
+        await page.getByRole('region', { name: 'Search' }).waitFor({ state: 'detached', timeout: T });
+
+        // the room's "Notify me" menu
+        await page.getByRole('button', { name: /^Notify me:/ }).click();
+        const notify = page.getByRole('menu', { name: 'Notify me' });
+        await notify.waitFor({ timeout: T });
+        await axe(page, where('notify me menu'));
+        await page.keyboard.press('Escape');
+        await notify.waitFor({ state: 'detached', timeout: T });
+
         const dialogs = [
           ['Room settings', /Settings/],
           ['Leave room', /Leave/],

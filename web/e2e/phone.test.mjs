@@ -87,3 +87,35 @@ test('drawers and touch targets on a phone', async () => {
   assert.ok(box && box.y + box.height <= 844, 'composer visible');
   await c.ctx.close();
 });
+
+// Zoom: a 1280×1024 window at 200 % and 400 % zoom lays out like a 640×512 and a
+// 320×256 CSS-pixel viewport (WCAG 1.4.10 Reflow: no scrolling sideways at 320 px).
+test('zoomed to 200 % and 400 %: the app reflows without sideways scrolling', async () => {
+  const u = 'zoom_zoe';
+  const zoe = await api(server.base, 'POST', '/auth/register', { email: `${u}@p.test`, username: u, name: 'Zoe Zoom', password: PASSWORD });
+  const { room } = await api(server.base, 'POST', '/rooms', { name: 'zoom-room' }, zoe.token);
+  await api(server.base, 'POST', '/messages', { roomId: room.id, content: 'a long line of text that has to wrap when the window is narrow '.repeat(3) }, zoe.token);
+  for (const [zoom, viewport] of [
+    ['200 %', { width: 640, height: 512 }],
+    ['400 %', { width: 320, height: 256 }],
+  ]) {
+    const c = await newContext(browser, server.base, { viewport });
+    const page = await c.ctx.newPage();
+    const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await page.goto(server.base);
+    await page.getByLabel('Email or username').waitFor({ timeout: T });
+    assert.ok((await sideways()) <= 0, `${zoom}: the sign-in page scrolls sideways`);
+    await page.getByLabel('Email or username').fill(u);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('main', { name: 'Conversation' }).waitFor({ timeout: T });
+    await page.goto(`${server.base}/#/room/${room.id}`);
+    await page.getByTestId('message').first().waitFor({ timeout: T });
+    assert.ok((await sideways()) <= 0, `${zoom}: the room scrolls sideways by ${await sideways()} px`);
+    const input = page.getByTestId('composer-input');
+    await input.scrollIntoViewIfNeeded();
+    const box = await input.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= viewport.width, `${zoom}: the composer fits across`);
+    await c.ctx.close();
+  }
+});
