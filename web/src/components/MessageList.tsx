@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import type { Room } from '../api/types';
 import { dayKey } from '../lib/time';
@@ -47,6 +47,26 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
   // Opened at a message (a search result): land on it, not on the newest.
   const focusSeq = tl?.focusSeq ?? null;
   const focusIndex = focusSeq === null ? -1 : messages.findIndex((m) => m.seq === focusSeq);
+  // "Jump to first unread" while the unread marker is above the first visible item.
+  // Only that yes/no is state: the visible range changes with every layout pass.
+  const markerIndex = markerSeq === null ? -1 : messages.findIndex((m) => m.seq === markerSeq);
+  const markerRef = useRef(markerIndex);
+  markerRef.current = markerIndex;
+  const [markerAbove, setMarkerAbove] = useState(false);
+  const unreadAbove = markerAbove && markerIndex >= 0;
+  // the first rendered item (the range includes what is rendered beyond the viewport)
+  const renderedTop = useRef(0);
+  const checkMarker = useCallback(() => {
+    const sc = scroller.current;
+    let above = false;
+    if (sc && markerRef.current >= 0) {
+      const el = sc.querySelector('[data-testid="new-marker"]');
+      above = el
+        ? el.getBoundingClientRect().bottom <= sc.getBoundingClientRect().top + 1
+        : markerRef.current < renderedTop.current;
+    }
+    setMarkerAbove((was) => (was === above ? was : above));
+  }, []);
 
   useEffect(() => {
     if (scrollNonce === 0) return;
@@ -79,6 +99,14 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
     );
     return () => timers.forEach(clearTimeout);
   }, [loaded, tl?.version, toBottom]);
+
+  useEffect(() => {
+    const sc = scroller.current;
+    if (!sc) return;
+    checkMarker();
+    sc.addEventListener('scroll', checkMarker, { passive: true });
+    return () => sc.removeEventListener('scroll', checkMarker);
+  }, [checkMarker, loaded, room.id, tl?.version, markerIndex]);
 
   const startReached = useCallback(() => {
     chat.loadOlder(room.id).catch(() => onError('Could not load older messages.'));
@@ -142,6 +170,11 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
           // Opened at a message: pages loading around it must not pull the list away.
           if (stick.current && focusSeq === null) toBottom();
         }}
+        rangeChanged={(r) => {
+          // indices count from firstItemIndex, as in itemContent
+          renderedTop.current = r.startIndex >= firstItemIndex ? r.startIndex - firstItemIndex : r.startIndex;
+          checkMarker();
+        }}
         atBottomThreshold={60}
         increaseViewportBy={{ top: 600, bottom: 300 }}
         computeItemKey={(_, m) => m.clientId ?? m.id}
@@ -184,6 +217,19 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
           );
         }}
       />
+      {unreadAbove && markerSeq !== null && (
+        <button
+          type="button"
+          className="jump-button jump-unread"
+          onClick={() => {
+            stick.current = false;
+            void chat.jumpTo(room.id, markerSeq).catch(() => onError('Could not load the first unread message.'));
+          }}
+        >
+          <Icon name="arrowUp" size={16} />
+          Jump to first unread
+        </button>
+      )}
       {(!atBottom || hasNewer) && (
         <button
           type="button"
