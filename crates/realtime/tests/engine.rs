@@ -1,19 +1,18 @@
 //! The engine end to end over a real socket, with a handler written the way the
 //! server crate writes its own (async fns, `&String` rooms), plus `apply_remote`.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
 use natter_realtime::{
     AckSender, ConnectError, ConnectInfo, DisconnectReason, Engine, EngineConfig, Event, Fanout,
     FanoutAction, FanoutOp, Handler, Socket, SocketRef,
 };
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use support::{listen, Client, Got};
 
 #[derive(Default)]
 struct Recorder(Mutex<Vec<FanoutOp>>);
@@ -92,74 +91,17 @@ impl Handler for Chat {
     }
 }
 
-struct Client {
-    s: TcpStream,
-    buf: BytesMut,
+/// The next text frame (pings skipped).
+async fn text(c: &mut Client) -> String {
+    match c.recv().await {
+        Got::Text(t) => t,
+        other => panic!("expected a text frame, got {other:?}"),
+    }
 }
 
-impl Client {
-    async fn open(addr: SocketAddr) -> Client {
-        let mut s = TcpStream::connect(addr)
-            .await
-            .unwrap_or_else(|e| panic!("connect: {e}"));
-        let req = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-        s.write_all(req.as_bytes())
-            .await
-            .unwrap_or_else(|e| panic!("write: {e}"));
-        let mut c = Client {
-            s,
-            buf: BytesMut::new(),
-        };
-        loop {
-            c.fill().await;
-            if let Some(p) = c.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                assert!(c.buf.starts_with(b"HTTP/1.1 101"));
-                c.buf.advance(p + 4);
-                break;
-            }
-        }
-        c
-    }
-
-    async fn fill(&mut self) {
-        let n = tokio::time::timeout(Duration::from_secs(5), self.s.read_buf(&mut self.buf))
-            .await
-            .unwrap_or_else(|_| panic!("read timed out"))
-            .unwrap_or_else(|e| panic!("read: {e}"));
-        assert!(n > 0, "server closed");
-    }
-
-    async fn send(&mut self, text: &str) {
-        let mut f = vec![0x81u8, 0x80 | text.len() as u8, 1, 2, 3, 4];
-        f.extend(
-            text.bytes()
-                .enumerate()
-                .map(|(i, b)| b ^ [1, 2, 3, 4][i % 4]),
-        );
-        self.s
-            .write_all(&f)
-            .await
-            .unwrap_or_else(|e| panic!("send: {e}"));
-    }
-
-    async fn recv(&mut self) -> String {
-        loop {
-            if self.buf.len() >= 2
-                && (self.buf[1] as usize) < 126
-                && self.buf.len() >= 2 + self.buf[1] as usize
-            {
-                let len = self.buf[1] as usize;
-                self.buf.advance(2);
-                let p = self.buf.split_to(len);
-                let t = String::from_utf8_lossy(&p).into_owned();
-                if t != "2" {
-                    return t;
-                }
-                continue;
-            }
-            self.fill().await;
-        }
-    }
+/// A websocket-only connection, nothing read yet.
+async fn open(addr: std::net::SocketAddr) -> Client {
+    Client::websocket(addr, "/socket.io/?EIO=4&transport=websocket").await
 }
 
 #[tokio::test]
@@ -174,33 +116,31 @@ async fn connect_rooms_broadcast_remote_and_disconnect() {
             disconnects: disconnects.clone(),
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let app = engine.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = listen(&engine).await;
 
     // refused without auth
-    let mut c = Client::open(addr).await;
-    assert!(c.recv().await.starts_with("0{\"sid\""));
+    let mut c = open(addr).await;
+    assert!(text(&mut c).await.starts_with("0{\"sid\""));
     c.send("40").await;
     assert_eq!(
-        c.recv().await,
+        text(&mut c).await,
         "44{\"message\":\"Authentication required\"}"
     );
 
-    let mut a = Client::open(addr).await;
-    a.recv().await;
+    let mut a = open(addr).await;
+    text(&mut a).await;
     a.send("40{\"user\":\"ada\"}").await;
-    assert!(a.recv().await.starts_with("40{\"sid\":"));
-    assert_eq!(a.recv().await, "42[\"hello\",{\"user\":\"ada\"}]");
+    assert!(text(&mut a).await.starts_with("40{\"sid\":"));
+    assert_eq!(text(&mut a).await, "42[\"hello\",{\"user\":\"ada\"}]");
     assert_eq!(engine.local_sockets_in("/", "room:1"), 1);
 
     a.send("421[\"subscribe\"]").await;
-    assert_eq!(a.recv().await, "431[{\"rooms\":[\"room:1\",\"room:2\"]}]");
+    assert_eq!(
+        text(&mut a).await,
+        "431[{\"rooms\":[\"room:1\",\"room:2\"]}]"
+    );
     a.send("422[\"say\",\"hi\"]").await;
-    let (m1, m2) = (a.recv().await, a.recv().await);
+    let (m1, m2) = (text(&mut a).await, text(&mut a).await);
     let mut got = [m1, m2];
     got.sort();
     assert_eq!(
@@ -235,7 +175,7 @@ async fn connect_rooms_broadcast_remote_and_disconnect() {
         },
     };
     engine.apply_remote(FanoutOp::decode(&remote.encode()).unwrap_or_else(|| panic!("decode")));
-    assert_eq!(a.recv().await, "42[\"remote\",1]");
+    assert_eq!(text(&mut a).await, "42[\"remote\",1]");
     assert_eq!(
         fanout.0.lock().map(|v| v.len()).unwrap_or(0),
         2,

@@ -22,7 +22,7 @@ use natter_realtime::sio_packet::{
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use support::masked_frame;
+use support::{listen, masked_frame};
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -439,12 +439,7 @@ async fn fuzz_the_engine_over_a_real_socket() {
     );
     engine.namespace("/", Echo);
     engine.namespace("/other", Echo);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let app = engine.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = listen(&engine).await;
 
     let seeds = corpus("sio-reassembly");
     let mut dict: Vec<&[u8]> = JSON_TOKENS.to_vec();

@@ -88,6 +88,17 @@ pub async fn server(config: EngineConfig) -> Server {
     server_gated(config, Semaphore::MAX_PERMITS).await
 }
 
+/// Serves `engine`'s router on a free loopback port.
+pub async fn listen(engine: &Engine) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let app = engine.router();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
 /// A server whose event handlers run only as permits are added to its gate.
 pub async fn server_gated(config: EngineConfig, permits: usize) -> Server {
     let engine = Engine::new(config, Arc::new(NoopFanout));
@@ -100,12 +111,7 @@ pub async fn server_gated(config: EngineConfig, permits: usize) -> Server {
             gate: gate.clone(),
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let app = engine.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = listen(&engine).await;
     Server {
         addr,
         engine,
