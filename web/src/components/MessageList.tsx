@@ -60,7 +60,7 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
     const sc = scroller.current;
     let above = false;
     if (sc && markerRef.current >= 0) {
-      const el = sc.querySelector('[data-testid="new-marker"]');
+      const el = sc.querySelector('.new-marker');
       above = el
         ? el.getBoundingClientRect().bottom <= sc.getBoundingClientRect().top + 1
         : markerRef.current < renderedTop.current;
