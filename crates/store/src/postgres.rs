@@ -59,6 +59,10 @@ impl PgStore {
         };
         sql::search_backfill(&pools).await?;
         let posts = sql::GroupWriter::start(&pools, WRITERS);
+        // Nothing to keep up here (it returns at once): GIN's pending entries are
+        // merged by autovacuum.
+        let (_, stop) = tokio::sync::mpsc::channel(1);
+        sql::start_search_upkeep(&pools, stop);
         Ok(PgStore { pools, posts })
     }
 }

@@ -32,6 +32,9 @@ pub struct SqliteStore {
     pools: sql::Pools,
     /// `post_message` goes through group commit (`sql/batch.rs`).
     posts: sql::GroupWriter,
+    /// Keeps the search index upkeep running (`sql/search.rs`); it stops when
+    /// the last clone of the store is dropped.
+    _upkeep: tokio::sync::mpsc::Sender<()>,
 }
 
 impl SqliteStore {
@@ -97,7 +100,13 @@ impl SqliteStore {
     /// it shares the single write connection with every other write.
     fn with(pools: sql::Pools) -> Self {
         let posts = sql::GroupWriter::start(&pools, 1);
-        SqliteStore { pools, posts }
+        let (upkeep, stop) = tokio::sync::mpsc::channel(1);
+        sql::start_search_upkeep(&pools, stop);
+        SqliteStore {
+            pools,
+            posts,
+            _upkeep: upkeep,
+        }
     }
 }
 

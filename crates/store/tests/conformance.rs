@@ -43,6 +43,7 @@ on_both!(
     search_finds_cjk_words_inside_sentences,
     search_finds_identifiers_and_url_parts,
     search_covers_rooms_of_members_now,
+    search_spans_hundreds_of_rooms,
     search_skips_deleted_and_follows_edits,
     search_operators_narrow_results,
     search_ranks_and_pages_every_match_once,
@@ -1576,7 +1577,7 @@ async fn search_covers_rooms_of_members_now(s: S) {
         strs(&["banana in mine", "banana in the dm"])
     );
     assert_eq!(found(&s, &bob, "banana").await.len(), 4);
-    // The room narrows the index (a token of its own) but is never a word.
+    // Every token is indexed under its room (`r12·banana`), but the room is never a word.
     for q in [
         format!("r{}", mine.id),
         format!("#{}", mine.id),
@@ -1598,6 +1599,45 @@ async fn search_covers_rooms_of_members_now(s: S) {
     let mut req = request(&alice, "banana");
     req.rooms = Some(vec![dm.id, private.id]);
     assert_eq!(found_by(&s, req).await, ["banana in the dm"]);
+}
+
+/// The index is by room, so a search ORs every term over the searcher's rooms:
+/// a scope of hundreds of rooms must still find (and exclude, and rank) across
+/// all of them, the first and the last alike.
+async fn search_spans_hundreds_of_rooms(s: S) {
+    let alice = user(&s, "alice").await;
+    let mut rooms = Vec::new();
+    for i in 0..300 {
+        rooms.push(room(&s, &alice, &format!("r{i}"), false).await.id);
+    }
+    let (first, last) = (rooms[0], rooms[299]);
+    post(&s, first, alice.user.id, "release notes for the first room").await;
+    post(
+        &s,
+        last,
+        alice.user.id,
+        "release notes deployed in the last room",
+    )
+    .await;
+    post(&s, rooms[150], alice.user.id, "notes on the release").await;
+    assert_eq!(
+        sorted(found(&s, &alice, "\"release notes\"").await),
+        strs(&[
+            "release notes deployed in the last room",
+            "release notes for the first room"
+        ])
+    );
+    assert_eq!(found(&s, &alice, "deploy").await.len(), 1);
+    assert_eq!(
+        sorted(found(&s, &alice, "notes -deployed").await),
+        strs(&["notes on the release", "release notes for the first room"])
+    );
+    let mut req = request(&alice, "release");
+    req.rooms = Some(vec![last]);
+    assert_eq!(
+        found_by(&s, req).await,
+        ["release notes deployed in the last room"]
+    );
 }
 
 async fn search_skips_deleted_and_follows_edits(s: S) {

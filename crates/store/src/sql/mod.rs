@@ -29,6 +29,7 @@ use sqlx::{Pool, Transaction};
 
 pub(crate) use batch::GroupWriter;
 pub(crate) use search::backfill as search_backfill;
+pub(crate) use search::start_upkeep as start_search_upkeep;
 
 use super::{Backend, Db};
 use crate::error::db_err;
