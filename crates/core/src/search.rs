@@ -476,21 +476,26 @@ pub struct Cursor {
     /// The store's rank of the last result (lower is better; 0 for `newest`).
     pub rank: f64,
     pub id: i64,
+    /// The newest message of the ranking window of the last result.
     pub max_id: i64,
+    /// The oldest match of that window (ranked searches rank the newest
+    /// matches a window at a time); 0 when the window holds every match left.
+    pub floor: i64,
 }
 
 impl Cursor {
-    /// Opaque to clients: `s1.<sort>.<rank bits, hex>.<id>.<max id>`.
+    /// Opaque to clients: `s2.<sort>.<rank bits, hex>.<id>.<max id>.<floor>`.
     pub fn encode(&self) -> String {
         let sort = match self.sort {
             Sort::Relevance => 'r',
             Sort::Newest => 'n',
         };
         format!(
-            "s1.{sort}.{:x}.{}.{}",
+            "s2.{sort}.{:x}.{}.{}.{}",
             self.rank.to_bits(),
             self.id,
-            self.max_id
+            self.max_id,
+            self.floor
         )
     }
 
@@ -498,7 +503,7 @@ impl Cursor {
     pub fn decode(s: &str, sort: Sort) -> Result<Cursor> {
         let bad = || Error::invalid("cursor is malformed: pass nextCursor exactly as returned");
         let parts: Vec<&str> = s.split('.').collect();
-        let [v, kind, rank, id, max] = parts[..] else {
+        let [v, kind, rank, id, max, floor] = parts[..] else {
             return Err(bad());
         };
         let found = match kind {
@@ -506,7 +511,7 @@ impl Cursor {
             "n" => Sort::Newest,
             _ => return Err(bad()),
         };
-        if v != "s1" {
+        if v != "s2" {
             return Err(bad());
         }
         if found != sort {
@@ -520,11 +525,16 @@ impl Cursor {
         }
         let id: i64 = id.parse().map_err(|_| bad())?;
         let max_id: i64 = max.parse().map_err(|_| bad())?;
+        let floor: i64 = floor.parse().map_err(|_| bad())?;
+        if floor < 0 || floor > max_id {
+            return Err(bad());
+        }
         Ok(Cursor {
             sort,
             rank,
             id,
             max_id,
+            floor,
         })
     }
 }
@@ -891,17 +901,22 @@ mod tests {
             rank: -1.234_567_890_123,
             id: 42,
             max_id: 99,
+            floor: 7,
         };
         assert_eq!(Cursor::decode(&c.encode(), Sort::Relevance).unwrap(), c);
         assert!(Cursor::decode(&c.encode(), Sort::Newest).is_err());
         for junk in [
             "",
             "x",
-            "s1.r.zz.1.2",
-            "s1.r.0.1",
-            "s2.r.0.1.2",
-            "s1.q.0.1.2",
-            "s1.r.0.a.2",
+            "s2.r.zz.1.2.0",
+            "s2.r.0.1.0",
+            "s1.r.0.1.2",
+            "s3.r.0.1.2.0",
+            "s2.q.0.1.2.0",
+            "s2.r.0.a.2.0",
+            "s2.r.0.1.2.x",
+            "s2.r.0.1.2.3",
+            "s2.r.0.1.2.-1",
         ] {
             let e = Cursor::decode(junk, Sort::Relevance).unwrap_err();
             assert!(e.to_string().contains("cursor"), "{junk}: {e}");

@@ -250,6 +250,8 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
     } else {
         "m.id"
     };
+    // PostgreSQL's rank of a window's row `w` (see `window`).
+    let mut rank_pg: Option<Box<dyn Fn(&mut Sql) + Send + Sync + '_>> = None;
     let mut q = Sql::default();
     q.push("SELECT ").push(id_col).push(" AS id, ");
     if text && pg {
@@ -257,8 +259,8 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         // index condition names every room of the scope, and both the recheck of a
         // phrase (positions are not in the index) and ts_rank_cd walk every item
         // of the query for each row: 150 µs a row at 50 rooms, a few with this.
-        let own_room = |q: &mut Sql| {
-            q.push("CASE m.room_id");
+        let own_room = |q: &mut Sql, of: &str| {
+            q.push("CASE ").push(of).push(".room_id");
             for room in &scope {
                 q.push(" WHEN ")
                     .arg(Arg::Int(*room))
@@ -269,11 +271,15 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
             q.push(" END");
         };
         if ranked {
-            q.push("-ts_rank_cd(m.search_tsv, ");
-            own_room(&mut q);
-            q.push(")::float8");
+            // Ranked in the window's query (`ranked_window`), not per match here.
+            q.push("m.search_tsv AS tsv, m.room_id AS room_id");
+            rank_pg = Some(Box::new(move |q: &mut Sql| {
+                q.push("-ts_rank_cd(w.tsv, ");
+                own_room(q, "w");
+                q.push(")::float8");
+            }));
         } else {
-            q.push("CAST(0 AS float8)");
+            q.push("CAST(0 AS float8) AS score");
         }
         // The index condition without phrases (their tokens ANDed), which the
         // index answers exactly: no recheck of the scope-wide query.
@@ -289,12 +295,12 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
                 })
             })
             .collect();
-        q.push(" AS score FROM messages m WHERE m.search_tsv @@ CAST(")
+        q.push(" FROM messages m WHERE m.search_tsv @@ CAST(")
             .arg(Arg::Text(ts_expr(&loose, &req.excluded, &scope)))
             .push(" AS tsquery)");
         if req.terms.iter().any(|t| t.tokens.len() > 1) {
             q.push(" AND m.search_tsv @@ ");
-            own_room(&mut q);
+            own_room(&mut q, "m");
         }
     } else if text {
         q.push(if ranked { "bm25(messages_fts)" } else { "0.0" });
@@ -308,9 +314,7 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         q.push(if pg { "CAST(0 AS float8)" } else { "0.0" })
             .push(" AS score FROM messages m WHERE TRUE");
     }
-    if fts_only {
-        q.push(" AND messages_fts.rowid <= ").arg(Arg::Int(max_id));
-    } else {
+    if !fts_only {
         // PostgreSQL: the rooms as an array computed once (an init plan), not a
         // join: as a semi-join, a low estimate of the member rows made the planner
         // loop over the rooms and run the whole full-text index scan once per room
@@ -327,8 +331,7 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         })
         .arg(Arg::Int(req.user.0))
         .push(if pg { "))" } else { ")" })
-        .push(" AND m.deleted_at IS NULL AND m.id <= ")
-        .arg(Arg::Int(max_id));
+        .push(" AND m.deleted_at IS NULL");
     }
     if let Some(rooms) = req.rooms.as_ref().filter(|_| !fts_only) {
         q.push(" AND m.room_id IN (").list(rooms).push(")");
@@ -372,64 +375,187 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         }
     }
     let inner = q;
-    let mut q = Sql::default();
-    q.push("SELECT id, score FROM (");
-    q.text.push_str(&inner.text);
-    q.args.extend(inner.args.iter().cloned());
-    q.push(") hits");
-    if let Some(cur) = req.cursor {
-        // The pivot is the cursor's message as ranked NOW: bm25 moves with the
-        // whole index (new messages change its statistics), mostly shifting
-        // every score alike, so ranking the pivot again keeps the pages exact.
-        // If it no longer matches (edited, deleted, left), its old rank.
-        if ranked {
-            let mut pivot = inner.clone();
-            pivot
-                .push(" AND ")
-                .push(id_col)
-                .push(" = ")
-                .arg(Arg::Int(cur.id));
-            let now: Vec<(i64, f64)> = pivot.fetch(&mut c).await?;
-            let rank = now.first().map_or(cur.rank, |&(_, r)| r);
-            q.push(" WHERE score > ")
-                .arg(Arg::Real(rank))
-                .push(" OR (score = ")
-                .arg(Arg::Real(rank))
-                .push(" AND id < ")
-                .arg(Arg::Int(cur.id))
-                .push(")");
-        } else {
+    let (hits, next) = if ranked {
+        ranked_pages(
+            &mut c,
+            &inner,
+            id_col,
+            rank_pg.as_deref(),
+            &req,
+            limit,
+            max_id,
+        )
+        .await?
+    } else {
+        // Without words (every score 0) the order is by id alone, so an index on
+        // id can be walked newest first and stop at the page (from:@user: the
+        // author's index, not a sort of all their messages).
+        let mut q = Sql::default();
+        q.push("SELECT id, score FROM (");
+        q.text.push_str(&inner.text);
+        q.args.extend(inner.args.iter().cloned());
+        q.push(" AND ")
+            .push(id_col)
+            .push(" <= ")
+            .arg(Arg::Int(max_id));
+        q.push(") hits");
+        if let Some(cur) = req.cursor {
             q.push(" WHERE id < ").arg(Arg::Int(cur.id));
         }
-    }
-    // Without words (every score 0) the order is by id alone, so an index on id can
-    // be walked newest first and stop at the page (from:@user: the author's index,
-    // not a sort of all their messages). With words the score stays in the order:
-    // a walk of the whole table testing each row for a rare word is what the
-    // planner must not pick; the full-text index then the sort is always right.
-    q.push(if text {
-        " ORDER BY score, id DESC LIMIT "
-    } else {
-        " ORDER BY id DESC LIMIT "
-    })
-    .arg(Arg::Int(limit + 1));
-    let mut hits: Vec<(i64, f64)> = q.fetch(&mut c).await?;
-    let more = hits.len() as i64 > limit;
-    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = match hits.last() {
-        Some(&(id, rank)) if more => Some(Cursor {
-            sort: req.sort,
-            rank,
-            id,
-            max_id,
-        }),
-        _ => None,
+        q.push(" ORDER BY id DESC LIMIT ").arg(Arg::Int(limit + 1));
+        let mut hits: Vec<(i64, f64)> = q.fetch(&mut c).await?;
+        let more = hits.len() as i64 > limit;
+        hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next = match hits.last() {
+            Some(&(id, _)) if more => Some(Cursor {
+                sort: req.sort,
+                rank: 0.0,
+                id,
+                max_id,
+                floor: 0,
+            }),
+            _ => None,
+        };
+        (hits.into_iter().map(|(id, _)| id).collect(), next)
     };
-    let ids: Vec<Id> = hits.iter().map(|&(id, _)| Id(id)).collect();
+    let ids: Vec<Id> = hits.into_iter().map(Id).collect();
     Ok(SearchPage {
         messages: by_ids(&mut c, &ids).await?,
         next,
     })
+}
+
+/// Matches ranked per window: at most this many, the newest first, are ranked
+/// together; a page that needs more goes on with the next (older) window.
+/// (Small in this crate's unit tests, so a few messages span windows.)
+const RANK_WINDOW: i64 = if cfg!(test) { 8 } else { 1000 };
+
+/// One page of a ranked search, by windows of the [`RANK_WINDOW`] newest matches
+/// at or below `hi`: each window is ranked as a whole (keyset on rank then id
+/// inside it), and when it runs out the next window starts below its oldest
+/// match. Ranking costs a few µs per ranked match, so a common word (tens of
+/// thousands of matches at 1M messages) would otherwise cost tens of ms per
+/// page; with the window it costs the same as a rare one. A search with fewer
+/// matches than a window is ranked exactly. The cursor holds the window of its
+/// last result (`max_id` its top, `floor` its oldest id, 0 when it holds every
+/// match left), so each match is on exactly one page.
+async fn ranked_pages(
+    c: &mut Conn,
+    inner: &Sql,
+    id_col: &str,
+    rank_pg: Option<&(dyn Fn(&mut Sql) + Send + Sync + '_)>,
+    req: &SearchRequest,
+    limit: i64,
+    max_id: i64,
+) -> Result<(Vec<i64>, Option<Cursor>)> {
+    let mut hi = max_id;
+    let mut floor = req.cursor.map(|cur| cur.floor);
+    let mut after = match req.cursor {
+        // The pivot is the cursor's message as ranked NOW: bm25 moves with the
+        // whole index (new messages change its statistics), mostly shifting
+        // every score alike, so ranking the pivot again keeps the pages exact.
+        // If it no longer matches (edited, deleted, left), its old rank.
+        Some(cur) => {
+            let mut one = inner.clone();
+            one.push(" AND ")
+                .push(id_col)
+                .push(" = ")
+                .arg(Arg::Int(cur.id));
+            let now: Vec<(i64, f64, i64, i64)> =
+                window(&one, id_col, rank_pg, None, i64::MAX, None, 1)
+                    .fetch(c)
+                    .await?;
+            Some((now.first().map_or(cur.rank, |r| r.1), cur.id))
+        }
+        None => None,
+    };
+    let mut hits: Vec<(i64, f64)> = Vec::new();
+    // The window of each hit, for the cursor after it.
+    let mut windows: Vec<(i64, i64)> = Vec::new();
+    loop {
+        let want = limit + 1 - hits.len() as i64;
+        let rows: Vec<(i64, f64, i64, i64)> =
+            window(inner, id_col, rank_pg, floor, hi, after, want)
+                .fetch(c)
+                .await?;
+        // A window found here (no floor yet) is its newest RANK_WINDOW matches:
+        // if it is full, older matches may follow below its oldest.
+        let this_floor = match (floor, rows.first()) {
+            (Some(f), _) => f,
+            (None, Some(&(_, _, lo, n))) if n >= RANK_WINDOW => lo,
+            _ => 0,
+        };
+        for &(id, rank, _, _) in &rows {
+            hits.push((id, rank));
+            windows.push((hi, this_floor));
+        }
+        if hits.len() as i64 > limit || this_floor == 0 || (rows.is_empty() && floor.is_none()) {
+            break;
+        }
+        hi = this_floor - 1;
+        floor = None;
+        after = None;
+    }
+    let more = hits.len() as i64 > limit;
+    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = match (hits.last(), windows.get(hits.len().wrapping_sub(1))) {
+        (Some(&(id, rank)), Some(&(top, floor))) if more => Some(Cursor {
+            sort: req.sort,
+            rank,
+            id,
+            max_id: top,
+            floor,
+        }),
+        _ => None,
+    };
+    Ok((hits.into_iter().map(|(id, _)| id).collect(), next))
+}
+
+/// `(id, rank, oldest id of the window, matches in it)` of the best `want`
+/// matches of `inner` in the window `floor..=hi` (no floor: the newest
+/// [`RANK_WINDOW`] at or below `hi`), after `after` (rank, id) if given.
+fn window(
+    inner: &Sql,
+    id_col: &str,
+    rank_pg: Option<&(dyn Fn(&mut Sql) + Send + Sync + '_)>,
+    floor: Option<i64>,
+    hi: i64,
+    after: Option<(f64, i64)>,
+    want: i64,
+) -> Sql {
+    let mut q = Sql::default();
+    // Materialized: ranked once, then read for the page and for its bounds.
+    q.push("WITH w AS MATERIALIZED (");
+    q.text.push_str(&inner.text);
+    q.args.extend(inner.args.iter().cloned());
+    q.push(" AND ").push(id_col).push(" <= ").arg(Arg::Int(hi));
+    if let Some(f) = floor {
+        q.push(" AND ").push(id_col).push(" >= ").arg(Arg::Int(f));
+    }
+    q.push(" ORDER BY ").push(id_col).push(" DESC");
+    if floor.is_none() {
+        q.push(" LIMIT ").arg(Arg::Int(RANK_WINDOW));
+    }
+    q.push(") SELECT id, score, lo, n FROM (SELECT w.id AS id, ");
+    match rank_pg {
+        Some(rank) => rank(&mut q),
+        None => {
+            q.push("w.score");
+        }
+    }
+    q.push(" AS score, (SELECT MIN(id) FROM w) AS lo, (SELECT COUNT(*) FROM w) AS n FROM w) r");
+    if let Some((rank, id)) = after {
+        q.push(" WHERE score > ")
+            .arg(Arg::Real(rank))
+            .push(" OR (score = ")
+            .arg(Arg::Real(rank))
+            .push(" AND id < ")
+            .arg(Arg::Int(id))
+            .push(")");
+    }
+    q.push(" ORDER BY score, id DESC LIMIT ")
+        .arg(Arg::Int(want));
+    q
 }
 
 /// Full messages of `ids` (of any rooms), in that order.
@@ -651,6 +777,100 @@ mod tests {
     use super::super::super::{test_db, Backend};
     use super::{postgres, segments, upkeep_round};
     use crate::{NewMessage, NewRoom, NewUser, SearchRequest, Store};
+
+    /// Ranked pages by windows of the newest matches: every match on exactly
+    /// one page, pages crossing window boundaries, each window ranked within.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ranked_pages_cover_every_window_once() {
+        let db = test_db().await;
+        let s = Backend::open(&db.url).await.unwrap();
+        let me = s
+            .create_user(NewUser {
+                email: "a@example.com".into(),
+                username: "alice".into(),
+                name: "Alice".into(),
+                password_hash: "x".into(),
+            })
+            .await
+            .unwrap();
+        let room = s
+            .create_room(NewRoom {
+                name: "general".into(),
+                description: String::new(),
+                is_private: false,
+                created_by: me.user.id,
+            })
+            .await
+            .unwrap();
+        let mut strong = Vec::new();
+        let mut all = Vec::new();
+        for i in 0..30 {
+            let content = if i % 7 == 0 {
+                "deploy deploy deploy".to_owned()
+            } else {
+                format!("we deploy number {i} with many other words in it")
+            };
+            let m = s
+                .post_message(NewMessage {
+                    room_id: room.id,
+                    user_id: me.user.id,
+                    content,
+                    kind: MessageType::Text,
+                    file_url: None,
+                    reply_to_id: None,
+                    client_id: None,
+                    mentions: Vec::new(),
+                })
+                .await
+                .unwrap()
+                .message;
+            all.push(m.id);
+            if i % 7 == 0 {
+                strong.push(m.id);
+            }
+        }
+        let q = natter_core::search::parse("deploy").unwrap();
+        let mut req = SearchRequest {
+            user: me.user.id,
+            rooms: None,
+            from: None,
+            terms: q.terms,
+            excluded: q.excluded,
+            has: Vec::new(),
+            since: None,
+            until: None,
+            sort: natter_core::search::Sort::Relevance,
+            limit: 5,
+            cursor: None,
+        };
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = s.search(req.clone()).await.unwrap();
+            seen.extend(page.messages.iter().map(|m| m.id));
+            pages += 1;
+            assert!(pages <= 10, "paging does not end");
+            match page.next {
+                Some(c) => {
+                    req.cursor =
+                        Some(natter_core::search::Cursor::decode(&c.encode(), c.sort).unwrap())
+                }
+                None => break,
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), seen.len(), "a match on two pages: {seen:?}");
+        assert_eq!(sorted, all, "every match once");
+        // The newest window (8) first, its strongest match (the 29th message,
+        // i = 28) at the top; the oldest strong match (i = 0) in the last window,
+        // first of it.
+        let newest: Vec<_> = all[22..].to_vec();
+        assert!(seen[..8].iter().all(|id| newest.contains(id)), "{seen:?}");
+        assert_eq!(seen[0], strong[4]);
+        assert_eq!(seen[24], strong[0], "{seen:?}");
+    }
 
     /// Each message committed alone leaves FTS5 a segment of its own; the
     /// upkeep merges them into one, and search finds the same afterwards.
