@@ -1,12 +1,8 @@
-//! Passwords (argon2id, off the async runtime), session tokens (JWT HS256 with
+//! Passwords (argon2id, in `passwords.rs`), session tokens (JWT HS256 with
 //! `userId`, `username`, `exp`) and the session cookie.
 
 use std::time::Duration;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts, HeaderMap};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -15,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::error::ApiError;
+pub use crate::passwords::Passwords;
 
 pub const COOKIE_NAME: &str = "natter_session";
 
@@ -102,50 +99,6 @@ pub fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// Password hashing: argon2id with the crate's default (OWASP) parameters, on
-/// the blocking pool. Each hash takes ~19 MiB and a core for tens of ms, so only
-/// as many run at once as there are cores; the rest wait their turn instead of
-/// letting a burst of logins grow the process by gigabytes.
-pub struct Passwords {
-    permits: tokio::sync::Semaphore,
-}
-
-impl Default for Passwords {
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Passwords {
-            permits: tokio::sync::Semaphore::new(cores),
-        }
-    }
-}
-
-impl Passwords {
-    pub async fn hash(&self, password: String) -> Result<String> {
-        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(Error::internal)
-        })
-        .await
-        .map_err(Error::internal)?
-    }
-
-    pub async fn verify(&self, password: String, hash: String) -> Result<bool> {
-        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
-        tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
-            Ok(Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
-        })
-        .await
-        .map_err(Error::internal)?
-    }
 }
 
 /// A token from `Authorization: Bearer …`, else from the session cookie.

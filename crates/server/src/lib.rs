@@ -14,6 +14,7 @@ pub mod limits;
 pub mod listener;
 pub mod metrics;
 pub mod origin;
+pub mod passwords;
 pub mod presence;
 pub mod proxy;
 pub mod push;

@@ -251,7 +251,7 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         "m.id"
     };
     // PostgreSQL's rank of a window's row `w` (see `window`).
-    let mut rank_pg: Option<Box<dyn Fn(&mut Sql) + Send + Sync + '_>> = None;
+    let mut rank_pg: Option<Box<RankPg<'_>>> = None;
     let mut q = Sql::default();
     q.push("SELECT ").push(id_col).push(" AS id, ");
     if text && pg {
@@ -425,6 +425,9 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
     })
 }
 
+/// Writes PostgreSQL's rank of a window's row `w` into a statement.
+type RankPg<'a> = dyn Fn(&mut Sql) + Send + Sync + 'a;
+
 /// Matches ranked per window: at most this many, the newest first, are ranked
 /// together; a page that needs more goes on with the next (older) window.
 /// (Small in this crate's unit tests, so a few messages span windows.)
@@ -443,7 +446,7 @@ async fn ranked_pages(
     c: &mut Conn,
     inner: &Sql,
     id_col: &str,
-    rank_pg: Option<&(dyn Fn(&mut Sql) + Send + Sync + '_)>,
+    rank_pg: Option<&RankPg<'_>>,
     req: &SearchRequest,
     limit: i64,
     max_id: i64,
@@ -517,7 +520,7 @@ async fn ranked_pages(
 fn window(
     inner: &Sql,
     id_col: &str,
-    rank_pg: Option<&(dyn Fn(&mut Sql) + Send + Sync + '_)>,
+    rank_pg: Option<&RankPg<'_>>,
     floor: Option<i64>,
     hi: i64,
     after: Option<(f64, i64)>,
