@@ -775,16 +775,15 @@ pub(crate) async fn upkeep_round(p: &Pools) -> Result<i64> {
 #[cfg(all(test, feature = "testing"))]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use natter_core::MessageType;
+    use natter_core::{Id, MessageType};
 
     use super::super::super::{test_db, Backend};
     use super::{postgres, segments, upkeep_round};
+    use crate::testing::TestDb;
     use crate::{NewMessage, NewRoom, NewUser, SearchRequest, Store};
 
-    /// Ranked pages by windows of the newest matches: every match on exactly
-    /// one page, pages crossing window boundaries, each window ranked within.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn ranked_pages_cover_every_window_once() {
+    /// A store with one user and one room of theirs.
+    async fn alice_in_a_room() -> (TestDb, Backend, Id, Id) {
         let db = test_db().await;
         let s = Backend::open(&db.url).await.unwrap();
         let me = s
@@ -805,36 +804,28 @@ mod tests {
             })
             .await
             .unwrap();
-        let mut strong = Vec::new();
-        let mut all = Vec::new();
-        for i in 0..30 {
-            let content = if i % 7 == 0 {
-                "deploy deploy deploy".to_owned()
-            } else {
-                format!("we deploy number {i} with many other words in it")
-            };
-            let m = s
-                .post_message(NewMessage {
-                    room_id: room.id,
-                    user_id: me.user.id,
-                    content,
-                    kind: MessageType::Text,
-                    file_url: None,
-                    reply_to_id: None,
-                    client_id: None,
-                    mentions: Vec::new(),
-                })
-                .await
-                .unwrap()
-                .message;
-            all.push(m.id);
-            if i % 7 == 0 {
-                strong.push(m.id);
-            }
-        }
+        (db, s, me.user.id, room.id)
+    }
+
+    /// Posts `content` (its own commit), returns its id.
+    async fn post(s: &Backend, room: Id, user: Id, content: String) -> Id {
+        let new = NewMessage {
+            room_id: room,
+            user_id: user,
+            content,
+            kind: MessageType::Text,
+            file_url: None,
+            reply_to_id: None,
+            client_id: None,
+            mentions: Vec::new(),
+        };
+        s.post_message(new).await.unwrap().message.id
+    }
+
+    fn deploy(user: Id, limit: u32) -> SearchRequest {
         let q = natter_core::search::parse("deploy").unwrap();
-        let mut req = SearchRequest {
-            user: me.user.id,
+        SearchRequest {
+            user,
             rooms: None,
             from: None,
             terms: q.terms,
@@ -843,9 +834,31 @@ mod tests {
             since: None,
             until: None,
             sort: natter_core::search::Sort::Relevance,
-            limit: 5,
+            limit,
             cursor: None,
-        };
+        }
+    }
+
+    /// Ranked pages by windows of the newest matches: every match on exactly
+    /// one page, pages crossing window boundaries, each window ranked within.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ranked_pages_cover_every_window_once() {
+        let (_db, s, me, room) = alice_in_a_room().await;
+        let mut strong = Vec::new();
+        let mut all = Vec::new();
+        for i in 0..30 {
+            let content = if i % 7 == 0 {
+                "deploy deploy deploy".to_owned()
+            } else {
+                format!("we deploy number {i} with many other words in it")
+            };
+            let id = post(&s, room, me, content).await;
+            all.push(id);
+            if i % 7 == 0 {
+                strong.push(id);
+            }
+        }
+        let mut req = deploy(me, 5);
         let mut seen = Vec::new();
         let mut pages = 0;
         loop {
@@ -855,8 +868,8 @@ mod tests {
             assert!(pages <= 10, "paging does not end");
             match page.next {
                 Some(c) => {
-                    req.cursor =
-                        Some(natter_core::search::Cursor::decode(&c.encode(), c.sort).unwrap())
+                    let back = natter_core::search::Cursor::decode(&c.encode(), c.sort);
+                    req.cursor = Some(back.unwrap());
                 }
                 None => break,
             }
@@ -866,9 +879,8 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), seen.len(), "a match on two pages: {seen:?}");
         assert_eq!(sorted, all, "every match once");
-        // The newest window (8) first, its strongest match (the 29th message,
-        // i = 28) at the top; the oldest strong match (i = 0) in the last window,
-        // first of it.
+        // The newest window (8) first, its strongest match (i = 28) at the top;
+        // the oldest strong match (i = 0) first of the last window.
         let newest: Vec<_> = all[22..].to_vec();
         assert!(seen[..8].iter().all(|id| newest.contains(id)), "{seen:?}");
         assert_eq!(seen[0], strong[4]);
@@ -879,54 +891,11 @@ mod tests {
     /// upkeep merges them into one, and search finds the same afterwards.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn upkeep_merges_the_index_into_one_segment() {
-        let db = test_db().await;
-        let s = Backend::open(&db.url).await.unwrap();
-        let me = s
-            .create_user(NewUser {
-                email: "a@example.com".into(),
-                username: "alice".into(),
-                name: "Alice".into(),
-                password_hash: "x".into(),
-            })
-            .await
-            .unwrap();
-        let room = s
-            .create_room(NewRoom {
-                name: "general".into(),
-                description: String::new(),
-                is_private: false,
-                created_by: me.user.id,
-            })
-            .await
-            .unwrap();
+        let (_db, s, me, room) = alice_in_a_room().await;
         for i in 0..12 {
-            s.post_message(NewMessage {
-                room_id: room.id,
-                user_id: me.user.id,
-                content: format!("deploy number {i}"),
-                kind: MessageType::Text,
-                file_url: None,
-                reply_to_id: None,
-                client_id: None,
-                mentions: Vec::new(),
-            })
-            .await
-            .unwrap();
+            post(&s, room, me, format!("deploy number {i}")).await;
         }
-        let q = natter_core::search::parse("deploy").unwrap();
-        let req = SearchRequest {
-            user: me.user.id,
-            rooms: None,
-            from: None,
-            terms: q.terms,
-            excluded: q.excluded,
-            has: Vec::new(),
-            since: None,
-            until: None,
-            sort: natter_core::search::Sort::Relevance,
-            limit: 50,
-            cursor: None,
-        };
+        let req = deploy(me, 50);
         assert_eq!(s.search(req.clone()).await.unwrap().messages.len(), 12);
         if postgres() {
             return; // a GIN index: no segments to merge
@@ -934,6 +903,6 @@ mod tests {
         let before = segments(&s.pools).await.unwrap();
         assert!(before > 1, "{before} segments after 12 commits");
         assert_eq!(upkeep_round(&s.pools).await.unwrap(), 1);
-        assert_eq!(s.search(req.clone()).await.unwrap().messages.len(), 12);
+        assert_eq!(s.search(req).await.unwrap().messages.len(), 12);
     }
 }
