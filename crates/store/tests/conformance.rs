@@ -1638,6 +1638,24 @@ async fn search_spans_hundreds_of_rooms(s: S) {
         found_by(&s, req).await,
         ["release notes deployed in the last room"]
     );
+    // Every word in every room: 70 words in 300 rooms is past the bound, 60 is not.
+    let words = |n: usize| {
+        (0..n)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let broad = s.search(request(&alice, &words(70))).await;
+    assert!(
+        matches!(&broad, Err(Error::Invalid(m)) if m.contains("too broad")),
+        "{broad:?}"
+    );
+    assert!(s
+        .search(request(&alice, &words(60)))
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
 }
 
 async fn search_skips_deleted_and_follows_edits(s: S) {

@@ -7,8 +7,8 @@
 -- prefixes as before) and reads only the postings of that word in those rooms.
 --
 -- The old column and its index go in this same migration: nodes of the previous
--- release answer searches with an error from the moment it runs until they are
--- upgraded (everything else keeps working). Rewriting the column reads every
+-- release find nothing (their queries name lexemes no longer indexed) from the
+-- moment it runs until they are upgraded; everything else keeps working. Rewriting the column reads every
 -- message once: about half a minute per million messages.
 
 DROP INDEX messages_search;

@@ -219,8 +219,9 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
     };
     let pg = postgres();
     // The searcher's rooms (within the asked scope): every term is looked up in
-    // each of them (the index is by room, see `Scope`). The SQL membership check
-    // below stays the rule.
+    // each of them (the index is by room, see `Scope`), which is the membership
+    // rule of a words-only search on SQLite (`fts_only`); the other statements
+    // check membership again in SQL.
     let mut scope: Vec<(i64,)> =
         sqlx::query_as("SELECT room_id FROM members WHERE user_id = $1 ORDER BY room_id")
             .bind(req.user.0)
@@ -234,6 +235,22 @@ pub(super) async fn search(p: &Pools, req: SearchRequest) -> Result<SearchPage> 
         return Ok(none);
     }
     let scope: Vec<i64> = scope.into_iter().map(|(r,)| r).collect();
+    // Every token is looked up in every room of the scope: bound the product, so
+    // a query stays within PostgreSQL's tsquery and parameter limits and a
+    // search cannot hold a reader for seconds.
+    let tokens: usize = req
+        .terms
+        .iter()
+        .chain(&req.excluded)
+        .map(|t| t.tokens.len())
+        .sum();
+    if tokens > 0 && (scope.len() > MAX_SCOPE_ROOMS || scope.len() * tokens > MAX_SCOPE_ITEMS) {
+        return Err(natter_core::Error::invalid(format!(
+            "this search is too broad: {tokens} words in {} rooms; narrow it to some rooms \
+             (in:#room, or search this room) or use fewer words",
+            scope.len()
+        )));
+    }
     let text = !req.terms.is_empty();
     let ranked = text && req.sort == Sort::Relevance;
     // SQLite, words and nothing else: the index alone answers (the scope is in
@@ -535,10 +552,17 @@ fn window(
     if let Some(f) = floor {
         q.push(" AND ").push(id_col).push(" >= ").arg(Arg::Int(f));
     }
-    q.push(" ORDER BY ").push(id_col).push(" DESC");
-    if floor.is_none() {
-        q.push(" LIMIT ").arg(Arg::Int(RANK_WINDOW));
-    }
+    // A window found from its floor holds at most RANK_WINDOW matches when it
+    // was made (a few more if edits added some): the bound only stops a forged
+    // cursor from ranking every match at once.
+    q.push(" ORDER BY ")
+        .push(id_col)
+        .push(" DESC LIMIT ")
+        .arg(Arg::Int(if floor.is_some() {
+            2 * RANK_WINDOW
+        } else {
+            RANK_WINDOW
+        }));
     q.push(") SELECT id, score, lo, n FROM (SELECT w.id AS id, ");
     match rank_pg {
         Some(rank) => rank(&mut q),
@@ -702,6 +726,13 @@ pub(crate) async fn backfill(p: &Pools) -> Result<()> {
 /// How often SQLite's full-text index is checked for segments to merge.
 const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The most rooms a search with words looks in at once (each adds bound
+/// parameters on PostgreSQL, whose limit is 65,535 per statement).
+const MAX_SCOPE_ROOMS: usize = 5_000;
+
+/// The most (room, token) pairs of a search with words.
+const MAX_SCOPE_ITEMS: usize = 20_000;
+
 /// Index pages merged per write transaction of the upkeep: a few ms of the
 /// write lock each, so messages being sent wait at most that long.
 const MERGE_PAGES: i64 = 200;
@@ -709,14 +740,14 @@ const MERGE_PAGES: i64 = 200;
 /// The most merge steps of one upkeep round (about 50 MB of index).
 const MERGE_STEPS: usize = 64;
 
-/// SQLite only: keeps the FTS5 index in one segment. FTS5 writes a segment per
+/// SQLite only: keeps the FTS5 index in few segments. FTS5 writes a segment per
 /// transaction and merges them only a few at a time (its `automerge`), so a
 /// live index holds ten or more; a search looks each term up in each of the
 /// searcher's rooms in every segment, and at 1M messages a 9-segment index
-/// answered in twice the time (`東京`: 9.4 ms → 1.5 ms merged). This task wakes
-/// every [`UPKEEP_EVERY`] and, when there is more than one segment, merges in
-/// short steps (FTS5's incremental `merge` with a negative page count: all
-/// segments into one) until one is left. It ends when `stop`'s senders are all
+/// answered in six times the time (`東京`: 9.4 ms → 1.5 ms merged). This task
+/// wakes every [`UPKEEP_EVERY`] and, when the index has grown enough since its
+/// last merge ([`worth_merging`]), merges in short steps (FTS5's incremental
+/// `merge` with a negative page count: all segments into one) until one is left. It ends when `stop`'s senders are all
 /// dropped (with the store).
 pub(crate) fn start_upkeep(p: &Pools, mut stop: tokio::sync::mpsc::Receiver<()>) {
     if postgres() {
@@ -739,21 +770,43 @@ pub(crate) fn start_upkeep(p: &Pools, mut stop: tokio::sync::mpsc::Receiver<()>)
     });
 }
 
-/// Segments of the FTS5 index (its `%_idx` table has a row per segment leaf).
-async fn segments(p: &Pools) -> Result<i64> {
+/// The size of each segment of the FTS5 index, in leaf pages (its `%_idx`
+/// table has a row per leaf page of each segment).
+async fn segment_sizes(p: &Pools) -> Result<Vec<i64>> {
     let mut c = p.read().await?;
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM (SELECT DISTINCT segid FROM messages_fts_idx)")
-            .fetch_one(&mut *c)
-            .await
-            .map_err(db_err)?;
-    Ok(n)
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT COUNT(*) FROM messages_fts_idx GROUP BY segid")
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db_err)?;
+    Ok(rows.into_iter().map(|(n,)| n).collect())
 }
 
-/// One round of [`start_upkeep`]: merge steps until one segment is left (or
-/// [`MERGE_STEPS`]); the segments left.
+async fn segments(p: &Pools) -> Result<i64> {
+    Ok(segment_sizes(p).await?.len() as i64)
+}
+
+/// Whether a full merge is worth its cost: it rewrites the whole index, so only
+/// once the segments besides the largest hold 1/[`MERGE_SHARE`] of it (each
+/// merge then pays for that much growth: bounded write amplification, where a
+/// merge at every new segment would rewrite the index every round).
+fn worth_merging(sizes: &[i64]) -> bool {
+    let total: i64 = sizes.iter().sum();
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    sizes.len() > 1 && (total - largest) * MERGE_SHARE >= total
+}
+
+/// The small segments' share of the index that triggers a full merge: 1/20.
+const MERGE_SHARE: i64 = 20;
+
+/// One round of [`start_upkeep`]: when [`worth_merging`], merge steps until one
+/// segment is left (or [`MERGE_STEPS`], the next round goes on); the segments
+/// left.
 pub(crate) async fn upkeep_round(p: &Pools) -> Result<i64> {
-    let mut left = segments(p).await?;
+    let sizes = segment_sizes(p).await?;
+    let mut left = sizes.len() as i64;
+    if !worth_merging(&sizes) {
+        return Ok(left);
+    }
     for _ in 0..MERGE_STEPS {
         if left <= 1 {
             break;
@@ -885,6 +938,16 @@ mod tests {
         assert!(seen[..8].iter().all(|id| newest.contains(id)), "{seen:?}");
         assert_eq!(seen[0], strong[4]);
         assert_eq!(seen[24], strong[0], "{seen:?}");
+    }
+
+    /// A full merge once the small segments hold 1/20 of the index.
+    #[test]
+    fn merges_once_the_index_grew_enough() {
+        assert!(!super::worth_merging(&[]));
+        assert!(!super::worth_merging(&[100]));
+        assert!(!super::worth_merging(&[100, 2, 2]));
+        assert!(super::worth_merging(&[100, 3, 3]));
+        assert!(super::worth_merging(&[1, 1]));
     }
 
     /// Each message committed alone leaves FTS5 a segment of its own; the
