@@ -21,7 +21,7 @@
 use natter_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{messages, Pools};
+use super::{post, Pools};
 use crate::{NewMessage, Posted};
 
 /// The most messages stored by one commit. Content is at most a few KB
@@ -64,7 +64,7 @@ impl GroupWriter {
     /// `Store::post_message`: a replay is answered from a reader; anything
     /// else goes to the room's writer and is answered after its commit.
     pub(crate) async fn post(&self, p: &Pools, msg: NewMessage) -> Result<Posted> {
-        if let Some(posted) = messages::replay(p, &msg).await? {
+        if let Some(posted) = post::replay(p, &msg).await? {
             return Ok(posted);
         }
         let n = self.queues.len() as u64;
@@ -73,7 +73,7 @@ impl GroupWriter {
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.queues.get(i))
         else {
-            return messages::post(p, msg).await;
+            return post::post(p, msg).await;
         };
         let (reply, answer) = oneshot::channel();
         match queue.send(Job { msg, reply }).await {
@@ -82,7 +82,7 @@ impl GroupWriter {
                 .map_err(|_| Error::internal("the message writer stopped before answering"))?,
             // The writer is gone (its runtime shut down): nothing of this
             // message was stored, so store it directly.
-            Err(mpsc::error::SendError(job)) => messages::post(p, job.msg).await,
+            Err(mpsc::error::SendError(job)) => post::post(p, job.msg).await,
         }
     }
 }
@@ -101,7 +101,7 @@ async fn run(pools: Pools, mut queue: mpsc::Receiver<Job>) {
         if msgs.is_empty() {
             continue;
         }
-        let results = messages::post_batch(&pools, &msgs).await;
+        let results = post::post_batch(&pools, &msgs).await;
         for (reply, result) in replies.into_iter().zip(results) {
             // The sender may have gone meanwhile; its message is stored
             // anyway, like any message whose ack is lost.
@@ -118,7 +118,7 @@ mod tests {
     use natter_core::{Error, Id, MessageType, Role};
 
     use super::super::super::{test_db, Backend};
-    use super::messages;
+    use super::post;
     use crate::{Catchup, NewMessage, NewRoom, NewUser, Store};
 
     fn msg(room: Id, user: Id, content: &str) -> NewMessage {
@@ -178,7 +178,7 @@ mod tests {
         reply.reply_to_id = Some(first.message.id);
         let elsewhere = msg(o, alice, "elsewhere");
         let batch = [unknown_room, a, bad_reply, dup, elsewhere, reply];
-        let mut results = messages::post_batch(&s.pools, &batch).await.into_iter();
+        let mut results = post::post_batch(&s.pools, &batch).await.into_iter();
         let mut next = || results.next().unwrap();
 
         assert!(matches!(next(), Err(Error::NotFound(_))));
@@ -232,7 +232,7 @@ mod tests {
         let mut replay = msg(r, bob, "replayed");
         replay.client_id = Some("x".into());
         let batch = [bad, with_cid, nowhere, replay];
-        let results = messages::post_batch(&s.pools, &batch).await;
+        let results = post::post_batch(&s.pools, &batch).await;
         assert!(matches!(results[0], Err(Error::Invalid(_))), "{results:?}");
         assert_eq!(results[1].as_ref().unwrap().message.seq, 4);
         assert!(matches!(results[2], Err(Error::NotFound(_))), "{results:?}");
@@ -241,7 +241,7 @@ mod tests {
         assert_eq!(replayed.message.content, "a @alice");
         assert_eq!(s.room(r, bob).await.unwrap().unwrap().last_seq, 4);
         let all_refused = [msg(Id(999_999), bob, "nowhere")];
-        let results = messages::post_batch(&s.pools, &all_refused).await;
+        let results = post::post_batch(&s.pools, &all_refused).await;
         assert!(matches!(results[0], Err(Error::NotFound(_))));
     }
 }

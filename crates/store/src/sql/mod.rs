@@ -11,6 +11,8 @@
 
 mod batch;
 mod messages;
+mod post;
+mod post_set;
 mod push;
 mod reads;
 mod redact;
@@ -65,6 +67,12 @@ impl Pools {
     async fn begin(&self) -> Result<Transaction<'static, Db>> {
         self.write.begin().await.map_err(db_err)
     }
+}
+
+/// Which backend this copy is compiled for, where the SQL must differ.
+fn postgres() -> bool {
+    use sqlx::Database;
+    Db::NAME == "PostgreSQL"
 }
 
 /// Clamps a caller's page size into `1..=max`.

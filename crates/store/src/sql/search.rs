@@ -19,14 +19,10 @@ use natter_core::search::{self, Cursor, Has, Sort, Term};
 use natter_core::{Id, Message, Result};
 use sqlx::Database;
 
-use super::{clamp, messages, Conn, Db, Pools};
+use super::{clamp, messages, postgres, Conn, Db, Pools};
 use crate::error::db_err;
 use crate::rows::{assemble, MentionRow, MessageRow, ReactionRow};
 use crate::{AroundPage, PageAt, SearchPage, SearchRequest};
-
-fn postgres() -> bool {
-    Db::NAME == "PostgreSQL"
-}
 
 /// A bind parameter of a statement built here.
 #[derive(Clone)]
