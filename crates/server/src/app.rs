@@ -64,6 +64,18 @@ pub fn user_channel(user: Id) -> String {
     format!("user:{user}")
 }
 
+/// Sends an event to a broadcast's sockets (encoded once); a payload that
+/// cannot be encoded is a bug, logged.
+pub fn emit_to(
+    to: natter_realtime::Broadcast,
+    event: ServerEvent,
+    data: &(impl Serialize + ?Sized),
+) {
+    if let Err(e) = to.emit(event.name(), data) {
+        tracing::error!(event = event.name(), error = %e, "could not encode an event");
+    }
+}
+
 impl App {
     /// Broadcast to everyone subscribed to a room. Encoded once by the engine.
     pub fn emit_room<T: Serialize + ?Sized>(&self, room: Id, event: ServerEvent, data: &T) {
@@ -81,9 +93,7 @@ impl App {
         event: ServerEvent,
         data: &(impl Serialize + ?Sized),
     ) {
-        if let Err(e) = to.emit(event.name(), data) {
-            tracing::error!(event = event.name(), error = %e, "could not encode an event");
-        }
+        emit_to(to, event, data);
     }
 
     /// Subscribe every open socket of `user` (on every node) to `room`.

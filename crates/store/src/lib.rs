@@ -78,6 +78,11 @@ pub struct NewMessage {
     pub mentions: Vec<Id>,
 }
 
+/// What runs once a new message is durable (`Store::post_message_then`).
+/// It runs on the room's writer, so it should be quick and must not block:
+/// a broadcast, not a query.
+pub type OnStored = Box<dyn FnOnce(&Message) + Send>;
+
 /// The result of storing a message.
 #[derive(Debug, Clone)]
 pub struct Posted {
@@ -239,7 +244,17 @@ pub trait Store: Send + Sync + 'static {
     /// `client_id` (same user, same room) stores nothing and returns the first.
     /// Concurrent calls may share that transaction (group commit,
     /// `sql/batch.rs`); each returns only after it committed.
-    async fn post_message(&self, msg: NewMessage) -> Result<Posted>;
+    async fn post_message(&self, msg: NewMessage) -> Result<Posted> {
+        self.post_message_then(msg, Box::new(|_| {})).await
+    }
+    /// `post_message`, and `then` runs with the new message once it is
+    /// durable (not for a replay or a failure), before this call returns.
+    /// The hooks of one room run in commit order, one after the other, on
+    /// the room's writer: a caller that broadcasts from `then` broadcasts a
+    /// room's messages in seq order without holding a lock of its own
+    /// across the write (which would let a busy room put only one message
+    /// in each group commit).
+    async fn post_message_then(&self, msg: NewMessage, then: OnStored) -> Result<Posted>;
     async fn message(&self, id: Id) -> Result<Option<Message>>;
     /// New content, `edited_at` set, `message:updated` logged with the next seq.
     async fn edit_message(

@@ -9,7 +9,7 @@ use natter_core::{
 };
 use natter_store::{NewMessage, Posted};
 
-use crate::app::App;
+use crate::app::{room_channel, user_channel, App, NS};
 use crate::auth::Session;
 
 /// A message as a client sends it (REST body, `message:send`, `dm:send`).
@@ -21,6 +21,32 @@ pub struct SendMessage {
     pub kind: Option<MessageType>,
     pub file_url: Option<String>,
     pub client_id: Option<String>,
+}
+
+/// `message:new` to the room and, since sending moved the sender's cursor
+/// to this message (the room's newest at commit), zero counts to the
+/// sender's devices: no query needed. Run by the room's writer in commit
+/// order, so the counts reach the sender before any later `message:new`.
+fn broadcast_new(engine: &natter_realtime::Engine, m: &Message) {
+    let change = MessageChange {
+        message: m.clone(),
+        event_seq: m.seq,
+    };
+    crate::app::emit_to(
+        engine.to(NS, &room_channel(m.room_id)),
+        ServerEvent::MessageNew,
+        &change,
+    );
+    let counts = UnreadCounts {
+        room_id: m.room_id,
+        unread: 0,
+        mentions: 0,
+    };
+    crate::app::emit_to(
+        engine.to(NS, &user_channel(m.user_id)),
+        ServerEvent::UnreadUpdate,
+        &counts,
+    );
 }
 
 impl App {
@@ -42,42 +68,26 @@ impl App {
         let mentioned = self
             .resolve_mentions(input.room_id, who.user_id, &input.content)
             .await?;
-        let order = self.room_locks.lock(input.room_id).await;
+        // Broadcast by the room's writer right after the commit, in the
+        // room's commit order: no lock is held across the write, so a busy
+        // room's messages share group commits.
+        let engine = self.engine.clone();
         let posted = self
             .store
-            .post_message(NewMessage {
-                room_id: input.room_id,
-                user_id: who.user_id,
-                content: input.content,
-                kind,
-                file_url,
-                reply_to_id: input.reply_to_id,
-                client_id: input.client_id,
-                mentions: mentioned,
-            })
-            .await?;
-        if posted.created {
-            let m = &posted.message;
-            self.emit_room(
-                m.room_id,
-                ServerEvent::MessageNew,
-                &MessageChange {
-                    message: m.clone(),
-                    event_seq: m.seq,
+            .post_message_then(
+                NewMessage {
+                    room_id: input.room_id,
+                    user_id: who.user_id,
+                    content: input.content,
+                    kind,
+                    file_url,
+                    reply_to_id: input.reply_to_id,
+                    client_id: input.client_id,
+                    mentions: mentioned,
                 },
-            );
-            // Sending moved the sender's cursor to this message, the room's
-            // newest at commit: their counts are zero, no query needed. Sent
-            // under the room's lock, so it reaches their sockets before any
-            // later message:new of the room.
-            let counts = UnreadCounts {
-                room_id: m.room_id,
-                unread: 0,
-                mentions: 0,
-            };
-            self.emit_user(m.user_id, ServerEvent::UnreadUpdate, &counts);
-        }
-        drop(order);
+                Box::new(move |m| broadcast_new(&engine, m)),
+            )
+            .await?;
         if posted.created {
             self.announce_new(&posted.message).await;
             self.push.message_stored(&posted.message);

@@ -1,11 +1,16 @@
 //! Keeps a room's live events in seq order on this node.
 //!
-//! Two sends into one room commit in seq order (the room row is locked while a
-//! seq is taken), but their tasks may reach the broadcast in either order, and
-//! members would then see 64 before 63 and have to `sync`. Holding a per-room
-//! lock from "take the seq" until "broadcast" makes this node emit in commit
-//! order. It costs no throughput the database was not already serialising per
-//! room. Across nodes order is best effort: a client that sees a gap syncs.
+//! Two changes of one room commit in seq order (the room row is locked while
+//! a seq is taken), but their tasks may reach the broadcast in either order,
+//! and members would then see 64 before 63 and have to `sync`. New messages
+//! are broadcast by the room's group-commit writer right after each commit,
+//! in commit order (`Store::post_message_then`). Edits, deletes and
+//! reactions hold this per-room lock from "take the seq" until "broadcast".
+//! Between the two kinds order is best effort: an edit that commits just
+//! after a new message of its room could, in principle, be broadcast before
+//! the writer broadcast that message (it needs several round trips and a
+//! commit after the writer's, so it does not in practice); across nodes
+//! order is best effort too. A client that sees a gap syncs.
 
 use tokio::sync::{Mutex, MutexGuard};
 

@@ -22,7 +22,7 @@ use natter_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{post, Pools};
-use crate::{NewMessage, Posted};
+use crate::{NewMessage, OnStored, Posted};
 
 /// The most messages stored by one commit. Content is at most a few KB
 /// (validated by the caller), so a batch stays well under a few MB.
@@ -33,6 +33,7 @@ const QUEUE: usize = 4 * MAX_BATCH;
 
 struct Job {
     msg: NewMessage,
+    then: OnStored,
     reply: oneshot::Sender<Result<Posted>>,
 }
 
@@ -61,9 +62,10 @@ impl GroupWriter {
         GroupWriter { queues }
     }
 
-    /// `Store::post_message`: a replay is answered from a reader; anything
-    /// else goes to the room's writer and is answered after its commit.
-    pub(crate) async fn post(&self, p: &Pools, msg: NewMessage) -> Result<Posted> {
+    /// `Store::post_message_then`: a replay is answered from a reader;
+    /// anything else goes to the room's writer, which runs `then` and
+    /// answers after its commit.
+    pub(crate) async fn post(&self, p: &Pools, msg: NewMessage, then: OnStored) -> Result<Posted> {
         if let Some(posted) = post::replay(p, &msg).await? {
             return Ok(posted);
         }
@@ -73,36 +75,44 @@ impl GroupWriter {
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.queues.get(i))
         else {
-            return post::post(p, msg).await;
+            return post::post(p, msg, then).await;
         };
         let (reply, answer) = oneshot::channel();
-        match queue.send(Job { msg, reply }).await {
+        match queue.send(Job { msg, then, reply }).await {
             Ok(()) => answer
                 .await
                 .map_err(|_| Error::internal("the message writer stopped before answering"))?,
             // The writer is gone (its runtime shut down): nothing of this
             // message was stored, so store it directly.
-            Err(mpsc::error::SendError(job)) => post::post(p, job.msg).await,
+            Err(mpsc::error::SendError(job)) => post::post(p, job.msg, job.then).await,
         }
     }
 }
 
 /// One writer: waits for a message, takes everything else already queued
-/// (no waiting for more), stores them with one commit, answers each.
+/// (no waiting for more), stores them with one commit, then in arrival
+/// order (a room's commit order) runs each new message's hook and answers.
 async fn run(pools: Pools, mut queue: mpsc::Receiver<Job>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         // A sender that went away (its request was cancelled) is not stored.
-        let (msgs, replies): (Vec<NewMessage>, Vec<_>) = jobs
+        let (msgs, rest): (Vec<NewMessage>, Vec<_>) = jobs
             .drain(..)
             .filter(|j| !j.reply.is_closed())
-            .map(|j| (j.msg, j.reply))
+            .map(|j| (j.msg, (j.then, j.reply)))
             .unzip();
         if msgs.is_empty() {
             continue;
         }
         let results = post::post_batch(&pools, &msgs).await;
-        for (reply, result) in replies.into_iter().zip(results) {
+        for ((then, reply), result) in rest.into_iter().zip(results) {
+            if let Ok(Posted {
+                message,
+                created: true,
+            }) = &result
+            {
+                then(message);
+            }
             // The sender may have gone meanwhile; its message is stored
             // anyway, like any message whose ack is lost.
             let _ = reply.send(result);

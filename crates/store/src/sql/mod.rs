@@ -37,7 +37,7 @@ use super::{Backend, Db};
 use crate::error::db_err;
 use crate::{
     AroundPage, Catchup, Change, Credentials, NewMessage, NewPushSubscription, NewRoom, NewUpload,
-    NewUser, Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch, SearchPage,
+    NewUser, OnStored, Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch, SearchPage,
     SearchRequest, Store, Upload,
 };
 use crate::{NewSession, StoredSession};
@@ -151,8 +151,8 @@ impl Store for Backend {
         rooms::dm(&self.pools, a, b).await
     }
 
-    async fn post_message(&self, msg: NewMessage) -> Result<Posted> {
-        self.posts.post(&self.pools, msg).await
+    async fn post_message_then(&self, msg: NewMessage, then: OnStored) -> Result<Posted> {
+        self.posts.post(&self.pools, msg, then).await
     }
     async fn message(&self, id: Id) -> Result<Option<Message>> {
         let mut c = self.pools.read().await?;

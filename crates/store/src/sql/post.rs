@@ -10,7 +10,7 @@ use super::messages::{get, insert_mentions, log, message_select, next_seq};
 use super::{post_set, reads, Conn, Pools};
 use crate::error::db_err;
 use crate::rows::{assemble, micros, LoggedEvent, MentionRow, MessageRow};
-use crate::{now, NewMessage, Posted};
+use crate::{now, NewMessage, OnStored, Posted};
 
 async fn by_client_id(c: &mut Conn, msg: &NewMessage, client_id: &str) -> Result<Option<Message>> {
     let row: Option<(i64,)> = sqlx::query_as(
@@ -41,15 +41,21 @@ pub(super) async fn replay(p: &Pools, msg: &NewMessage) -> Result<Option<Posted>
     }))
 }
 
-/// Stores one message (no group writer): the replay check, then a batch of one.
-pub(super) async fn post(p: &Pools, msg: NewMessage) -> Result<Posted> {
+/// Stores one message (no group writer): the replay check, then a batch of
+/// one. `then` runs after the commit; without a writer, two posts into one
+/// room may run their hooks in either order.
+pub(super) async fn post(p: &Pools, msg: NewMessage, then: OnStored) -> Result<Posted> {
     if let Some(posted) = replay(p, &msg).await? {
         return Ok(posted);
     }
-    let mut results = post_batch(p, std::slice::from_ref(&msg)).await;
-    results
+    let posted = post_batch(p, std::slice::from_ref(&msg))
+        .await
         .pop()
-        .unwrap_or_else(|| Err(Error::internal("a batch of one gave no result")))
+        .unwrap_or_else(|| Err(Error::internal("a batch of one gave no result")))?;
+    if posted.created {
+        then(&posted.message);
+    }
+    Ok(posted)
 }
 
 /// Stores `msgs` in ONE transaction with one commit (group commit) and
