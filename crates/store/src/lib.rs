@@ -78,6 +78,22 @@ pub struct NewMessage {
     pub mentions: Vec<Id>,
 }
 
+impl NewMessage {
+    /// A plain text message: no file, reply, client id or mentions.
+    pub fn text(room_id: Id, user_id: Id, content: impl Into<String>) -> Self {
+        NewMessage {
+            room_id,
+            user_id,
+            content: content.into(),
+            kind: MessageType::Text,
+            file_url: None,
+            reply_to_id: None,
+            client_id: None,
+            mentions: Vec::new(),
+        }
+    }
+}
+
 /// What runs once a new message is durable (`Store::post_message_then`).
 /// It runs on the room's writer, so it should be quick and must not block:
 /// a broadcast, not a query.

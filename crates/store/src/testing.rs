@@ -119,6 +119,30 @@ impl Drop for TestDb {
     }
 }
 
+/// One user, alice, and a public room of hers ("general"): `(user, room)`.
+#[allow(clippy::unwrap_used)]
+pub async fn user_with_room(s: &dyn crate::Store) -> (natter_core::Id, natter_core::Id) {
+    let me = s
+        .create_user(crate::NewUser {
+            email: "a@example.com".into(),
+            username: "alice".into(),
+            name: "Alice".into(),
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    let room = s
+        .create_room(crate::NewRoom {
+            name: "general".into(),
+            description: String::new(),
+            is_private: false,
+            created_by: me.user.id,
+        })
+        .await
+        .unwrap();
+    (me.user.id, room.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -77,16 +77,7 @@ async fn room(s: &S, owner: &Me, name: &str, is_private: bool) -> Room {
 }
 
 fn msg(room: Id, user: Id, content: &str) -> NewMessage {
-    NewMessage {
-        room_id: room,
-        user_id: user,
-        content: content.to_owned(),
-        kind: MessageType::Text,
-        file_url: None,
-        reply_to_id: None,
-        client_id: None,
-        mentions: Vec::new(),
-    }
+    NewMessage::text(room, user, content)
 }
 
 async fn post(s: &S, room: Id, user: Id, content: &str) -> Message {

@@ -125,23 +125,14 @@ async fn run(pools: Pools, mut queue: mpsc::Receiver<Job>) {
 #[cfg(all(test, feature = "testing"))]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use natter_core::{Error, Id, MessageType, Role};
+    use natter_core::{Error, Id, Role};
 
     use super::super::super::{test_db, Backend};
     use super::post;
     use crate::{Catchup, NewMessage, NewRoom, NewUser, Store};
 
     fn msg(room: Id, user: Id, content: &str) -> NewMessage {
-        NewMessage {
-            room_id: room,
-            user_id: user,
-            content: content.to_owned(),
-            kind: MessageType::Text,
-            file_url: None,
-            reply_to_id: None,
-            client_id: None,
-            mentions: Vec::new(),
-        }
+        NewMessage::text(room, user, content)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,8 +37,8 @@ use super::{Backend, Db};
 use crate::error::db_err;
 use crate::{
     AroundPage, Catchup, Change, Credentials, NewMessage, NewPushSubscription, NewRoom, NewUpload,
-    NewUser, OnStored, Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch, SearchPage,
-    SearchRequest, Store, Upload,
+    NewUser, OnStored, Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch,
+    SearchPage, SearchRequest, Store, Upload,
 };
 use crate::{NewSession, StoredSession};
 

@@ -123,28 +123,35 @@ async fn write(
     let seqs = take_seqs(c, msgs, &new, micros(at)).await?;
     let authors = authors(c, msgs, &new).await?;
     let ids = insert_messages(c, msgs, &new, &seqs, at).await?;
-    for &i in &new {
-        if msgs[i].file_url.is_some() && super::uploads::attach(c, ids[&i], &msgs[i]).await.is_err()
-        {
+    // (index, seq, id) of each new message, in `new` order.
+    let placed = new
+        .iter()
+        .map(|&i| match (seqs.get(&i), ids.get(&i)) {
+            (Some(&seq), Some(&id)) => Ok((i, seq, id)),
+            _ => Err(Error::internal("a new message has no seq or id")),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for &(i, _, id) in &placed {
+        if msgs[i].file_url.is_some() && super::uploads::attach(c, id, &msgs[i]).await.is_err() {
             return Ok(None);
         }
     }
     let mut stored = Vec::with_capacity(new.len());
     let mut mentions = Vec::new();
-    for &i in &new {
+    for &(i, seq, id) in &placed {
         let m = &msgs[i];
         let mut users = m.mentions.clone();
         users.sort();
         users.dedup();
-        let row = message_row(m, ids[&i], seqs[&i], at, &authors, &replied)?;
+        let row = message_row(m, id, seq, at, &authors, &replied)?;
         let mention_rows = users
             .iter()
             .map(|u| MentionRow {
-                message_id: ids[&i],
+                message_id: id,
                 user_id: u.0,
             })
             .collect();
-        mentions.extend(users.iter().map(|u| (ids[&i], m.room_id.0, u.0, seqs[&i])));
+        mentions.extend(users.iter().map(|u| (id, m.room_id.0, u.0, seq)));
         let message = assemble(vec![row], Vec::new(), mention_rows)?
             .pop()
             .ok_or_else(|| Error::internal("a message just stored is missing"))?;
@@ -525,23 +532,14 @@ fn push_list(q: &mut QueryBuilder<'_, Db>, ids: &[i64]) {
 #[cfg(all(test, feature = "testing"))]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use natter_core::{Id, MessageType, Role};
+    use natter_core::{Id, Role};
 
     use super::super::super::{test_db, Backend};
     use super::{post, SetOutcome};
     use crate::{Catchup, NewMessage, NewRoom, NewUser, Store};
 
     fn msg(room: Id, user: Id, content: &str) -> NewMessage {
-        NewMessage {
-            room_id: room,
-            user_id: user,
-            content: content.to_owned(),
-            kind: MessageType::Text,
-            file_url: None,
-            reply_to_id: None,
-            client_id: None,
-            mentions: Vec::new(),
-        }
+        NewMessage::text(room, user, content)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -674,24 +672,7 @@ mod tests {
     async fn a_client_id_twice_in_one_batch_falls_back_and_writes_nothing() {
         let db = test_db().await;
         let s = Backend::open(&db.url).await.unwrap();
-        let alice = s
-            .create_user(NewUser {
-                email: "a@example.com".into(),
-                username: "alice".into(),
-                name: "Alice".into(),
-                password_hash: "x".into(),
-            })
-            .await
-            .unwrap()
-            .user
-            .id;
-        let room = NewRoom {
-            name: "general".into(),
-            description: String::new(),
-            is_private: false,
-            created_by: alice,
-        };
-        let r = s.create_room(room).await.unwrap().id;
+        let (alice, r) = crate::testing::user_with_room(&s).await;
         let mut a = msg(r, alice, "a");
         a.client_id = Some("same".into());
         let batch = [msg(r, alice, "before"), a.clone(), a];

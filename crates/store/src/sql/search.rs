@@ -827,51 +827,28 @@ pub(crate) async fn upkeep_round(p: &Pools) -> Result<i64> {
 #[cfg(all(test, feature = "testing"))]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use natter_core::{Id, MessageType};
+    use natter_core::Id;
 
     use super::super::super::{test_db, Backend};
     use super::{postgres, segments, upkeep_round};
     use crate::testing::TestDb;
-    use crate::{NewMessage, NewRoom, NewUser, SearchRequest, Store};
+    use crate::{NewMessage, SearchRequest, Store};
 
     /// A store with one user and one room of theirs.
     async fn alice_in_a_room() -> (TestDb, Backend, Id, Id) {
         let db = test_db().await;
         let s = Backend::open(&db.url).await.unwrap();
-        let me = s
-            .create_user(NewUser {
-                email: "a@example.com".into(),
-                username: "alice".into(),
-                name: "Alice".into(),
-                password_hash: "x".into(),
-            })
-            .await
-            .unwrap();
-        let room = s
-            .create_room(NewRoom {
-                name: "general".into(),
-                description: String::new(),
-                is_private: false,
-                created_by: me.user.id,
-            })
-            .await
-            .unwrap();
-        (db, s, me.user.id, room.id)
+        let (me, room) = crate::testing::user_with_room(&s).await;
+        (db, s, me, room)
     }
 
     /// Posts `content` (its own commit), returns its id.
     async fn post(s: &Backend, room: Id, user: Id, content: String) -> Id {
-        let new = NewMessage {
-            room_id: room,
-            user_id: user,
-            content,
-            kind: MessageType::Text,
-            file_url: None,
-            reply_to_id: None,
-            client_id: None,
-            mentions: Vec::new(),
-        };
-        s.post_message(new).await.unwrap().message.id
+        s.post_message(NewMessage::text(room, user, content))
+            .await
+            .unwrap()
+            .message
+            .id
     }
 
     fn deploy(user: Id, limit: u32) -> SearchRequest {
