@@ -99,6 +99,14 @@ impl NewMessage {
 /// a broadcast, not a query.
 pub type OnStored = Box<dyn FnOnce(&Message) + Send>;
 
+/// A new message as push sees it: whom does it notify?
+#[derive(Debug, Clone, Copy)]
+pub struct Notified<'a> {
+    pub room: Id,
+    pub author: Id,
+    pub mentioned: &'a [Id],
+}
+
 /// The result of storing a message.
 #[derive(Debug, Clone)]
 pub struct Posted {
@@ -258,6 +266,9 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a message and its `message:new` event with the room's next seq,
     /// moves the sender's read cursor to it, all in one transaction. A repeated
     /// `client_id` (same user, same room) stores nothing and returns the first.
+    /// The sender must be a member of the room, checked under the room's lock
+    /// in that transaction: `not_found` for no such room, `forbidden` for a
+    /// non-member.
     /// Concurrent calls may share that transaction (group commit,
     /// `sql/batch.rs`); each returns only after it committed.
     async fn post_message(&self, msg: NewMessage) -> Result<Posted> {
@@ -329,7 +340,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(Id, NotificationLevel)>>;
     /// Whom a new message of `author` in `room` notifies: every other member
     /// whose level is `all`, and those of `mentioned` whose level is `mentions`.
-    async fn notify_targets(&self, room: Id, author: Id, mentioned: &[Id]) -> Result<Vec<Id>>;
+    async fn notify_targets(&self, room: Id, author: Id, mentioned: &[Id]) -> Result<Vec<Id>> {
+        let one = Notified {
+            room,
+            author,
+            mentioned,
+        };
+        Ok(self
+            .notify_targets_many(&[one])
+            .await?
+            .pop()
+            .unwrap_or_default())
+    }
+    /// `notify_targets` of several new messages at once, in order (a few
+    /// queries for the whole list).
+    async fn notify_targets_many(&self, messages: &[Notified<'_>]) -> Result<Vec<Vec<Id>>>;
     /// Stores a subscription, keyed by endpoint: registering an endpoint again
     /// updates its keys and moves it to this user. `invalid` when the user
     /// already has `max_per_user` others.

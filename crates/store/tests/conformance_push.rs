@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use natter_core::{Error, Id, Me, NotificationLevel, Role, Room};
-use natter_store::{NewPushSubscription, NewRoom, NewUser, Store};
+use natter_store::{NewPushSubscription, NewRoom, NewUser, Notified, Store};
 
 #[macro_use]
 mod support;
@@ -184,6 +184,40 @@ async fn notify_targets_follow_levels(s: S) {
     assert_eq!(
         s.notify_targets(dm.id, ana.user.id, &[]).await.unwrap(),
         vec![men.user.id]
+    );
+    // Several messages at once (push works out a batch together): the same
+    // answers, in order, whatever the rooms and authors.
+    let mentioned = [men.user.id];
+    let asked = [
+        Notified {
+            room: r.id,
+            author: ana.user.id,
+            mentioned: &[],
+        },
+        Notified {
+            room: dm.id,
+            author: ana.user.id,
+            mentioned: &[],
+        },
+        Notified {
+            room: r.id,
+            author: all.user.id,
+            mentioned: &mentioned,
+        },
+        Notified {
+            room: dm.id,
+            author: men.user.id,
+            mentioned: &everyone,
+        },
+    ];
+    assert_eq!(
+        s.notify_targets_many(&asked).await.unwrap(),
+        vec![
+            vec![all.user.id],
+            vec![men.user.id],
+            vec![ana.user.id, men.user.id],
+            vec![ana.user.id],
+        ]
     );
 }
 

@@ -22,7 +22,7 @@ pub mod vapid;
 use std::sync::Arc;
 
 use natter_core::{Error, Id, Message, NotificationLevel, Result, Room};
-use natter_store::{NewPushSubscription, PushSubscription, Store};
+use natter_store::{NewPushSubscription, Notified, PushSubscription, Store};
 use prometheus::IntCounter;
 use tokio::sync::{mpsc, Mutex, Semaphore};
 
@@ -38,6 +38,8 @@ use vapid::Vapid;
 pub const QUEUE: usize = 1024;
 /// Tasks taking messages off the queue.
 const DISPATCHERS: usize = 2;
+/// Messages a dispatcher works out together (whatever is queued, up to this).
+const BATCH: usize = 64;
 /// Pushes being delivered at once (each with its retries).
 pub const MAX_DELIVERIES: usize = 32;
 /// `TTL` of a DM or mention push: kept a day for a browser that is offline.
@@ -133,14 +135,18 @@ impl Push {
             };
             let rx = rx.clone();
             tokio::spawn(async move {
+                let mut jobs = Vec::with_capacity(BATCH);
                 loop {
-                    // the lock is held only while waiting for the next job
-                    let job = rx.lock().await.recv().await;
-                    let Some(job) = job else { break };
-                    if let Err(e) = d.dispatch(job.message).await {
-                        tracing::warn!(error = %e, "push: could not work out a message's pushes");
+                    // the lock is held only while waiting for jobs; whatever
+                    // is queued (up to BATCH) is worked out together
+                    if rx.lock().await.recv_many(&mut jobs, BATCH).await == 0 {
+                        break;
                     }
-                    d.messages.inc();
+                    let messages: Vec<Message> = jobs.drain(..).map(|j| j.message).collect();
+                    if let Err(e) = d.dispatch(&messages).await {
+                        tracing::warn!(error = %e, "push: could not work out messages' pushes");
+                    }
+                    d.messages.inc_by(messages.len() as u64);
                 }
             });
         }
@@ -179,14 +185,32 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
-    async fn dispatch(&self, m: Message) -> Result<()> {
-        let Some(room) = self.store.room(m.room_id, m.user_id).await? else {
-            return Ok(());
-        };
-        let targets = self
-            .store
-            .notify_targets(m.room_id, m.user_id, &m.mentions)
-            .await?;
+    /// Works out the pushes of a batch of messages: whom they notify in one
+    /// query for the batch (most messages notify no one), then per message.
+    async fn dispatch(&self, messages: &[Message]) -> Result<()> {
+        let asked: Vec<Notified<'_>> = messages
+            .iter()
+            .map(|m| Notified {
+                room: m.room_id,
+                author: m.user_id,
+                mentioned: &m.mentions,
+            })
+            .collect();
+        let targets = self.store.notify_targets_many(&asked).await?;
+        for (m, targets) in messages.iter().zip(targets) {
+            if targets.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.dispatch_one(m, targets).await {
+                tracing::warn!(error = %e, "push: could not work out a message's pushes");
+            }
+        }
+        Ok(())
+    }
+
+    /// One message's pushes to `targets`: those not looking at its room, with
+    /// a subscription (the room is read only for a message that is pushed).
+    async fn dispatch_one(&self, m: &Message, targets: Vec<Id>) -> Result<()> {
         let mut recipients = Vec::with_capacity(targets.len());
         for user in targets {
             if !self.focus.is_looking(user, m.room_id).await {
@@ -200,7 +224,10 @@ impl Dispatcher {
         if subscriptions.is_empty() {
             return Ok(());
         }
-        let payload = payload::build(&room, &m, self.preview);
+        let Some(room) = self.store.room(m.room_id, m.user_id).await? else {
+            return Ok(());
+        };
+        let payload = payload::build(&room, m, self.preview);
         let json = Arc::new(serde_json::to_vec(&payload).map_err(Error::internal)?);
         for subscription in subscriptions {
             let urgent = room.is_direct || m.mentions.contains(&subscription.user_id);

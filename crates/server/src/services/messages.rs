@@ -59,11 +59,17 @@ impl App {
         if let Some(c) = &input.client_id {
             validate::client_id(c)?;
         }
-        self.require_member(input.room_id, who.user_id).await?;
+        // Membership is checked by the store under the room's lock, in the
+        // write's own transaction (no query per send before it is queued);
+        // an attachment is checked here first, so a non-member is told they
+        // are not a member rather than that the file is not theirs.
         let file_url = match (&input.file_url, kind) {
             (None, MessageType::Text) => None,
             (None, _) => return Err(Error::invalid("fileUrl: required with type image or file")),
-            (Some(url), _) => Some(self.check_attachment(who, input.room_id, kind, url).await?),
+            (Some(url), _) => {
+                self.require_member(input.room_id, who.user_id).await?;
+                Some(self.check_attachment(who, input.room_id, kind, url).await?)
+            }
         };
         let mentioned = self
             .resolve_mentions(input.room_id, who.user_id, &input.content)

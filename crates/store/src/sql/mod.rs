@@ -37,8 +37,8 @@ use super::{Backend, Db};
 use crate::error::db_err;
 use crate::{
     AroundPage, Catchup, Change, Credentials, NewMessage, NewPushSubscription, NewRoom, NewUpload,
-    NewUser, OnStored, Page, PageAt, Posted, PushSubscription, ReactionsChanged, RoomPatch,
-    SearchPage, SearchRequest, Store, Upload,
+    NewUser, Notified, OnStored, Page, PageAt, Posted, PushSubscription, ReactionsChanged,
+    RoomPatch, SearchPage, SearchRequest, Store, Upload,
 };
 use crate::{NewSession, StoredSession};
 
@@ -223,8 +223,8 @@ impl Store for Backend {
     ) -> Result<Vec<(Id, NotificationLevel)>> {
         push::levels(&self.pools, room, users).await
     }
-    async fn notify_targets(&self, room: Id, author: Id, mentioned: &[Id]) -> Result<Vec<Id>> {
-        push::targets(&self.pools, room, author, mentioned).await
+    async fn notify_targets_many(&self, messages: &[Notified<'_>]) -> Result<Vec<Vec<Id>>> {
+        push::targets(&self.pools, messages).await
     }
     async fn save_push_subscription(
         &self,

@@ -65,8 +65,9 @@ pub(super) async fn post(p: &Pools, msg: NewMessage, then: OnStored) -> Result<P
 /// arrival), so on PostgreSQL the room locks are taken in one order. The
 /// batch is first written set-based (`post_set.rs`: a few statements for
 /// the whole batch). A message that is refused before anything of it is
-/// written (an unknown room, a bad `replyToId`) fails alone; a replay of a
-/// stored `client_id` is answered with the earlier message. When a message
+/// written (an unknown room, a sender who is not a member, a bad
+/// `replyToId`) fails alone; a replay of a stored `client_id` is answered
+/// with the earlier message. When a message
 /// must be undone after something of it was written (a `client_id` twice in
 /// the batch, or stored meanwhile by another node; a refused attachment; any
 /// database error), the transaction rolls back and the batch runs again one
@@ -154,6 +155,11 @@ async fn insert_one(c: &mut Conn, msg: &NewMessage) -> Outcome {
     // Checked before the seq is taken, so a bad one writes nothing. Messages
     // are never removed (a delete leaves a tombstone in place), so what is
     // checked here still holds at the insert.
+    match member_ok(c, msg).await {
+        Ok(None) => {}
+        Ok(Some(refused)) => return Outcome::Refused(refused),
+        Err(e) => return Outcome::Undo(Err(e)),
+    }
     if let Some(reply) = msg.reply_to_id {
         match reply_ok(c, msg, reply).await {
             Ok(None) => {}
@@ -189,6 +195,25 @@ async fn insert_one(c: &mut Conn, msg: &NewMessage) -> Outcome {
         }),
         Err(e) => Outcome::Undo(Err(e)),
     }
+}
+
+/// `None` if the sender is a member of the message's room; otherwise the
+/// refusal (as the set-based path and `App::require_member` word it).
+async fn member_ok(c: &mut Conn, msg: &NewMessage) -> Result<Option<Error>> {
+    let (room, member): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT id FROM rooms WHERE id = $1),
+                (SELECT room_id FROM members WHERE room_id = $1 AND user_id = $2)",
+    )
+    .bind(msg.room_id.0)
+    .bind(msg.user_id.0)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(match (room, member) {
+        (None, _) => Some(Error::not_found("room not found")),
+        (Some(_), None) => Some(Error::forbidden("you are not a member of this room")),
+        (Some(_), Some(_)) => None,
+    })
 }
 
 /// `None` if `reply` is a message of the message's room; otherwise the

@@ -2,12 +2,18 @@
 //! whether the batch holds one message or 256 (see `post.rs` for the
 //! fallback that stores message by message).
 //!
-//! In one transaction: lock the batch's rooms (in id order on PostgreSQL),
-//! read what the checks need (replied-to messages, earlier `clientId`s, the
-//! senders), take every room's seqs with one `UPDATE … RETURNING`, insert the
-//! messages, mentions and log events as multi-row statements and move each
-//! sender's cursor with one `UPDATE … FROM (VALUES …)`. The messages are
-//! built from what was written: nothing is read back.
+//! In one transaction: lock the batch's rooms (in id order on PostgreSQL)
+//! and read which senders are members with what a message shows of them, in
+//! one statement; read what the other checks need (replied-to messages,
+//! earlier `clientId`s) only when a message asks for it; take every room's
+//! seqs with one `UPDATE … RETURNING`; then write the messages, mentions, log
+//! events and each sender's cursor. On SQLite (in-process, statements are
+//! cheap) those are four multi-row statements; on PostgreSQL, where every
+//! statement is a round trip and a plan, the message ids come with the seqs
+//! (`nextval` in the same statement) and everything is ONE statement of the
+//! same text whatever the batch (`jsonb_to_recordset`, so it is prepared
+//! once). The messages are built from what was written: nothing is read
+//! back.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -75,14 +81,15 @@ async fn write(
     order: &[usize],
 ) -> Result<Option<(Vec<Result<Posted>>, bool)>> {
     let mut answers: Vec<Option<Result<Posted>>> = msgs.iter().map(|_| None).collect();
-    let rooms = lock_rooms(c, msgs).await?;
+    let senders = lock_members(c, msgs).await?;
     let replied = replied(c, msgs).await?;
 
-    // Refusals that write nothing: an unknown room, a bad replyToId.
+    // Refusals that write nothing: an unknown room, a sender who is not (or
+    // no longer) a member, a bad replyToId.
     for &i in order {
         let m = &msgs[i];
-        if !rooms.contains(&m.room_id.0) {
-            answers[i] = Some(Err(Error::not_found("room not found")));
+        if let Some(refused) = senders.refusal(m) {
+            answers[i] = Some(Err(refused));
         } else if let Some(r) = m.reply_to_id {
             if replied.get(&r.0).map(|r| r.room) != Some(m.room_id.0) {
                 answers[i] = Some(Err(Error::invalid(
@@ -120,9 +127,11 @@ async fn write(
         return Ok(Some((finish(answers), false)));
     }
     let at = now();
-    let seqs = take_seqs(c, msgs, &new, micros(at)).await?;
-    let authors = authors(c, msgs, &new).await?;
-    let ids = insert_messages(c, msgs, &new, &seqs, at).await?;
+    let (seqs, ids) = take_seqs(c, msgs, &new, micros(at)).await?;
+    let ids = match ids {
+        Some(ids) => ids,
+        None => insert_messages(c, msgs, &new, &seqs, at).await?,
+    };
     // (index, seq, id) of each new message, in `new` order.
     let placed = new
         .iter()
@@ -131,11 +140,6 @@ async fn write(
             _ => Err(Error::internal("a new message has no seq or id")),
         })
         .collect::<Result<Vec<_>>>()?;
-    for &(i, _, id) in &placed {
-        if msgs[i].file_url.is_some() && super::uploads::attach(c, id, &msgs[i]).await.is_err() {
-            return Ok(None);
-        }
-    }
     let mut stored = Vec::with_capacity(new.len());
     let mut mentions = Vec::new();
     for &(i, seq, id) in &placed {
@@ -143,7 +147,7 @@ async fn write(
         let mut users = m.mentions.clone();
         users.sort();
         users.dedup();
-        let row = message_row(m, id, seq, at, &authors, &replied)?;
+        let row = message_row(m, id, seq, at, &senders.users, &replied)?;
         let mention_rows = users
             .iter()
             .map(|u| MentionRow {
@@ -157,9 +161,20 @@ async fn write(
             .ok_or_else(|| Error::internal("a message just stored is missing"))?;
         stored.push((i, message));
     }
-    insert_mentions(c, &mentions).await?;
-    move_cursors(c, msgs, &new, &seqs).await?;
-    log_new(c, &stored).await?;
+    let cursors = cursors(msgs, &new, &seqs);
+    if postgres() {
+        write_pg(c, msgs, &stored, &mentions, &cursors, at).await?;
+    } else {
+        insert_mentions(c, &mentions).await?;
+        move_cursors(c, &cursors).await?;
+        log_new(c, &stored).await?;
+    }
+    // After the rows exist (an upload points at its message).
+    for &(i, _, id) in &placed {
+        if msgs[i].file_url.is_some() && super::uploads::attach(c, id, &msgs[i]).await.is_err() {
+            return Ok(None);
+        }
+    }
     for (i, message) in stored {
         answers[i] = Some(Ok(Posted {
             message,
@@ -176,28 +191,92 @@ fn finish(answers: Vec<Option<Result<Posted>>>) -> Vec<Result<Posted>> {
         .collect()
 }
 
-/// The batch's rooms that exist. On PostgreSQL their rows are locked here,
-/// in id order, so two nodes' writers never deadlock over the same rooms;
-/// SQLite has one writer at a time anyway.
-async fn lock_rooms(c: &mut Conn, msgs: &[NewMessage]) -> Result<HashSet<i64>> {
-    let ids: Vec<i64> = msgs
+/// Who may send into the batch's rooms, read under the rooms' locks.
+struct Senders {
+    /// The batch's rooms that exist.
+    rooms: HashSet<i64>,
+    /// `(room, user)` of each sender who is a member of that room.
+    members: HashSet<(i64, i64)>,
+    /// What a message shows of its sender, by id.
+    users: HashMap<i64, UserRow>,
+}
+
+impl Senders {
+    /// Why `m` is refused, if it is (the errors of `App::require_member`).
+    fn refusal(&self, m: &NewMessage) -> Option<Error> {
+        if !self.rooms.contains(&m.room_id.0) {
+            Some(Error::not_found("room not found"))
+        } else if !self.members.contains(&(m.room_id.0, m.user_id.0)) {
+            Some(Error::forbidden("you are not a member of this room"))
+        } else {
+            None
+        }
+    }
+}
+
+/// Locks the batch's rooms and reads which senders are their members, in
+/// one statement: the membership check is part of the write, so a member
+/// removed a moment ago cannot post, and a send needs no query of its own
+/// before it is queued. On PostgreSQL the rooms' rows are locked in id
+/// order, so two nodes' writers never deadlock over the same rooms; SQLite
+/// has one writer at a time anyway.
+async fn lock_members(c: &mut Conn, msgs: &[NewMessage]) -> Result<Senders> {
+    let rooms: Vec<i64> = msgs
         .iter()
         .map(|m| m.room_id.0)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut q = QueryBuilder::<Db>::new("SELECT id FROM rooms WHERE id IN (");
-    push_list(&mut q, &ids);
-    q.push(") ORDER BY id");
+    let users: Vec<i64> = msgs
+        .iter()
+        .map(|m| m.user_id.0)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut q = QueryBuilder::<Db>::new(
+        "SELECT r.id, u.id, u.username, u.name, u.avatar FROM rooms r
+         LEFT JOIN members mb ON mb.room_id = r.id AND mb.user_id IN (",
+    );
+    push_list(&mut q, &users);
+    q.push(") LEFT JOIN users u ON u.id = mb.user_id WHERE r.id IN (");
+    push_list(&mut q, &rooms);
+    q.push(") ORDER BY r.id");
     if postgres() {
-        q.push(" FOR UPDATE");
+        q.push(" FOR UPDATE OF r");
     }
-    let rows: Vec<(i64,)> = q
+    type Row = (
+        i64,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = q
         .build_query_as()
         .fetch_all(&mut *c)
         .await
         .map_err(db_err)?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    let mut senders = Senders {
+        rooms: HashSet::new(),
+        members: HashSet::new(),
+        users: HashMap::new(),
+    };
+    for (room, user, username, name, avatar) in rows {
+        senders.rooms.insert(room);
+        if let (Some(id), Some(username), Some(name)) = (user, username, name) {
+            senders.members.insert((room, id));
+            senders.users.insert(
+                id,
+                UserRow {
+                    id,
+                    username,
+                    name,
+                    avatar,
+                },
+            );
+        }
+    }
+    Ok(senders)
 }
 
 /// The messages replied to, by id. Messages are never removed and never
@@ -286,19 +365,28 @@ async fn earlier_client_ids(
     Ok(found)
 }
 
+/// Message index → seq and, on PostgreSQL, → id.
+type Placed = (HashMap<usize, i64>, Option<HashMap<usize, i64>>);
+
 /// Takes `k` seqs for each room with `k` new messages, in one statement,
-/// and hands them out in order: message index → seq.
+/// and hands them out in order: message index → seq. On PostgreSQL the
+/// same statement takes the new messages' ids from the table's identity
+/// sequence, so everything after it can be written in one statement.
 async fn take_seqs(
     c: &mut Conn,
     msgs: &[NewMessage],
     new: &[usize],
     activity: i64,
-) -> Result<HashMap<usize, i64>> {
+) -> Result<Placed> {
     let mut per_room: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for &i in new {
         per_room.entry(msgs[i].room_id.0).or_default().push(i);
     }
-    let mut q = QueryBuilder::<Db>::new("UPDATE rooms SET last_seq = last_seq + CASE id");
+    let mut q = QueryBuilder::<Db>::new(if postgres() {
+        "WITH s AS (UPDATE rooms SET last_seq = last_seq + CASE id"
+    } else {
+        "UPDATE rooms SET last_seq = last_seq + CASE id"
+    });
     for (room, of) in &per_room {
         q.push(" WHEN ")
             .push_bind(*room)
@@ -311,16 +399,28 @@ async fn take_seqs(
     let rooms: Vec<i64> = per_room.keys().copied().collect();
     push_list(&mut q, &rooms);
     q.push(") RETURNING id, last_seq");
-    let rows: Vec<(i64, i64)> = q
+    if postgres() {
+        // Rooms' rows have a room id; the ids' rows have none.
+        q.push(
+            ") SELECT id, last_seq FROM s UNION ALL
+             SELECT NULL, nextval(pg_get_serial_sequence('messages', 'id'))
+             FROM generate_series(1, ",
+        )
+        .push_bind(i64::try_from(new.len()).unwrap_or(i64::MAX))
+        .push(")");
+    }
+    let rows: Vec<(Option<i64>, i64)> = q
         .build_query_as()
         .fetch_all(&mut *c)
         .await
         .map_err(db_err)?;
-    if rows.len() != per_room.len() {
+    let (rooms, ids): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(room, _)| room.is_some());
+    if rooms.len() != per_room.len() {
         return Err(Error::internal("a locked room went missing"));
     }
     let mut seqs = HashMap::with_capacity(new.len());
-    for (room, last) in rows {
+    for (room, last) in rooms {
+        let room = room.unwrap_or_default();
         let of = per_room
             .get(&room)
             .ok_or_else(|| Error::internal("seqs of a room not asked for"))?;
@@ -329,28 +429,16 @@ async fn take_seqs(
             seqs.insert(i, seq);
         }
     }
-    Ok(seqs)
-}
-
-/// The senders of the new messages, by id.
-async fn authors(
-    c: &mut Conn,
-    msgs: &[NewMessage],
-    new: &[usize],
-) -> Result<HashMap<i64, UserRow>> {
-    let mut ids: Vec<i64> = new.iter().map(|&i| msgs[i].user_id.0).collect();
+    if !postgres() {
+        return Ok((seqs, None));
+    }
+    if ids.len() != new.len() {
+        return Err(Error::internal("fewer message ids than new messages"));
+    }
+    // Ascending, in `new` order, as a multi-row insert would number them.
+    let mut ids: Vec<i64> = ids.into_iter().map(|(_, id)| id).collect();
     ids.sort_unstable();
-    ids.dedup();
-    let mut q =
-        QueryBuilder::<Db>::new("SELECT id, username, name, avatar FROM users WHERE id IN (");
-    push_list(&mut q, &ids);
-    q.push(")");
-    let rows: Vec<UserRow> = q
-        .build_query_as()
-        .fetch_all(&mut *c)
-        .await
-        .map_err(db_err)?;
-    Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    Ok((seqs, Some(new.iter().copied().zip(ids).collect())))
 }
 
 /// Eleven binds a message.
@@ -461,14 +549,9 @@ async fn insert_mentions(c: &mut Conn, rows: &[(i64, i64, i64, i64)]) -> Result<
     Ok(())
 }
 
-/// Each sender's cursor moves to their newest message of the batch in each
-/// room (only forward, as `reads::mark_read`).
-async fn move_cursors(
-    c: &mut Conn,
-    msgs: &[NewMessage],
-    new: &[usize],
-    seqs: &HashMap<usize, i64>,
-) -> Result<()> {
+/// `(room, user, seq)`: each sender's newest message of the batch in each
+/// room, where their cursor moves.
+fn cursors(msgs: &[NewMessage], new: &[usize], seqs: &HashMap<usize, i64>) -> Vec<(i64, i64, i64)> {
     let mut newest: BTreeMap<(i64, i64), i64> = BTreeMap::new();
     for &i in new {
         let seq = seqs.get(&i).copied().unwrap_or_default();
@@ -477,7 +560,11 @@ async fn move_cursors(
             .or_insert(seq);
         *e = (*e).max(seq);
     }
-    let rows: Vec<(i64, i64, i64)> = newest.into_iter().map(|((r, u), s)| (r, u, s)).collect();
+    newest.into_iter().map(|((r, u), s)| (r, u, s)).collect()
+}
+
+/// Moves the cursors (only forward, as `reads::mark_read`).
+async fn move_cursors(c: &mut Conn, rows: &[(i64, i64, i64)]) -> Result<()> {
     for chunk in rows.chunks(MAX_BINDS / 3) {
         // `VALUES` names its columns column1, column2, … on both databases.
         let mut q = QueryBuilder::<Db>::new("UPDATE members SET last_read_seq = v.column3 FROM (");
@@ -517,6 +604,87 @@ async fn log_new(c: &mut Conn, stored: &[(usize, natter_core::Message)]) -> Resu
         });
         q.build().execute(&mut *c).await.map_err(db_err)?;
     }
+    Ok(())
+}
+
+/// PostgreSQL: the new messages (ids taken with their seqs), their mentions,
+/// the senders' cursors and the `message:new` events in ONE statement. The
+/// rows travel as JSON documents, so its text is the same for every batch
+/// (prepared once per connection) and a batch of 200 costs one round trip.
+/// The foreign keys of mentions and events are checked at the end of the
+/// statement, when the messages are there.
+async fn write_pg(
+    c: &mut Conn,
+    msgs: &[NewMessage],
+    stored: &[(usize, natter_core::Message)],
+    mentions: &[(i64, i64, i64, i64)],
+    cursors: &[(i64, i64, i64)],
+    at: time::OffsetDateTime,
+) -> Result<()> {
+    use serde_json::{json, Value};
+    let rows = stored
+        .iter()
+        .map(|(i, m)| {
+            let new = &msgs[*i];
+            let event = LoggedEvent::message(ServerEvent::MessageNew, m, m.seq)?;
+            Ok(json!({
+                "id": m.id.0, "room_id": new.room_id.0, "user_id": new.user_id.0, "seq": m.seq,
+                "content": new.content, "kind": new.kind.as_str(), "file_url": new.file_url,
+                "reply_to_id": new.reply_to_id.map(|r| r.0), "client_id": new.client_id,
+                // Indexed for search in this same statement (sql/search.rs).
+                "search_text": search::index_text(&new.content),
+                "has_link": search::has_link(&new.content),
+                "event": event.event.name(), "data": event.data,
+            }))
+        })
+        .collect::<Result<Vec<Value>>>()?;
+    let mentions: Vec<Value> = mentions
+        .iter()
+        .map(|&(message, room, user, seq)| {
+            json!({"message_id": message, "room_id": room, "user_id": user, "seq": seq})
+        })
+        .collect();
+    let cursor_rows: Vec<Value> = cursors
+        .iter()
+        .map(|&(room, user, seq)| json!({"room_id": room, "user_id": user, "seq": seq}))
+        .collect();
+    sqlx::query(
+        "WITH x AS (
+             SELECT * FROM jsonb_to_recordset($1::jsonb) AS x (
+                 id BIGINT, room_id BIGINT, user_id BIGINT, seq BIGINT, content TEXT, kind TEXT,
+                 file_url TEXT, reply_to_id BIGINT, client_id TEXT, search_text TEXT,
+                 has_link BOOLEAN, event TEXT, data JSONB)
+         ), m AS (
+             INSERT INTO messages (id, room_id, user_id, seq, content, kind, file_url, reply_to_id,
+                                   client_id, created_at, updated_at, search_text, has_link)
+             SELECT id, room_id, user_id, seq, content, kind, file_url, reply_to_id, client_id,
+                    $4, $4, search_text, has_link FROM x
+         ), mm AS (
+             INSERT INTO message_mentions (message_id, room_id, user_id, seq)
+             SELECT * FROM jsonb_to_recordset($2::jsonb)
+                 AS y (message_id BIGINT, room_id BIGINT, user_id BIGINT, seq BIGINT)
+             ON CONFLICT DO NOTHING
+         ), cur AS (
+             -- LIMIT (the real count) only tells the planner these are a few
+             -- rows (it assumes 100 of a recordset): a few primary-key lookups,
+             -- not a hash join over a seq scan of every membership.
+             UPDATE members SET last_read_seq = v.seq
+             FROM (SELECT * FROM jsonb_to_recordset($3::jsonb)
+                       AS v (room_id BIGINT, user_id BIGINT, seq BIGINT) LIMIT $5) AS v
+             WHERE members.room_id = v.room_id AND members.user_id = v.user_id
+               AND members.last_read_seq < v.seq
+         )
+         INSERT INTO room_events (room_id, event_seq, event, data, created_at, message_id)
+         SELECT room_id, seq, event, data, $4, id FROM x",
+    )
+    .bind(Value::Array(rows))
+    .bind(Value::Array(mentions))
+    .bind(Value::Array(cursor_rows))
+    .bind(at)
+    .bind(i64::try_from(cursors.len()).unwrap_or(i64::MAX))
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
     Ok(())
 }
 
@@ -679,5 +847,58 @@ mod tests {
         let out = post(&s.pools, &batch, &[0, 1, 2]).await.unwrap();
         assert!(matches!(out, SetOutcome::Fallback));
         assert_eq!(s.room(r, alice).await.unwrap().unwrap().last_seq, 0);
+    }
+
+    /// The membership check is part of the write, on the set path and on
+    /// the per-message fallback alike: a non-member's message is refused
+    /// (`forbidden`, no seq taken) and the rest of the batch is stored.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_non_member_is_refused_inside_the_batch() {
+        let db = test_db().await;
+        let s = Backend::open(&db.url).await.unwrap();
+        let (alice, r) = crate::testing::user_with_room(&s).await;
+        let mallory = s
+            .create_user(NewUser {
+                email: "m@example.com".into(),
+                username: "mallory".into(),
+                name: "Mallory".into(),
+                password_hash: "x".into(),
+            })
+            .await
+            .unwrap()
+            .user
+            .id;
+        let batch = [msg(r, mallory, "let me in"), msg(r, alice, "hello")];
+        let SetOutcome::Done(results) = post(&s.pools, &batch, &[0, 1]).await.unwrap() else {
+            panic!("an ordinary batch fell back");
+        };
+        assert!(
+            matches!(&results[0], Err(natter_core::Error::Forbidden(_))),
+            "{:?}",
+            results[0]
+        );
+        assert_eq!(results[1].as_ref().unwrap().message.seq, 1);
+
+        // The fallback (a clientId twice) refuses the same way.
+        let mut twice = msg(r, alice, "again");
+        twice.client_id = Some("same".into());
+        let batch = [twice.clone(), twice, msg(r, mallory, "still out")];
+        let results = super::super::post::post_batch(&s.pools, &batch).await;
+        assert!(!results[1].as_ref().unwrap().created);
+        assert!(
+            matches!(&results[2], Err(natter_core::Error::Forbidden(_))),
+            "{:?}",
+            results[2]
+        );
+        assert_eq!(s.room(r, alice).await.unwrap().unwrap().last_seq, 2);
+        let Catchup::Events(log) = s.events_after(r, 0, 100).await.unwrap() else {
+            panic!("expected events");
+        };
+        // Only alice's two messages were logged (`message:new` is flat).
+        let authors: Vec<_> = log
+            .iter()
+            .map(|e| e.data["user"]["username"].clone())
+            .collect();
+        assert_eq!(authors, ["alice", "alice"]);
     }
 }
