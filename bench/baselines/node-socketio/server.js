@@ -1,5 +1,5 @@
 // A minimal socket.io 4.8 server speaking the events natter-bench drives
-// (the wire contract of shared/DESIGN.md §3, reduced to what the scenarios use),
+// (the wire contract of docs/CONTRACT.md, reduced to what the scenarios use),
 // with no database: users, rooms and each room's recent event log live in memory.
 // It is the baseline Natter's figures are compared with: same events, same
 // payload shapes, the stock socket.io broadcast path (io.to(room).emit).

@@ -1,4 +1,4 @@
-//! The objects of the wire contract (DESIGN.md §3): JSON in camelCase, ids as
+//! The objects of the wire contract (docs/CONTRACT.md §2): JSON in camelCase, ids as
 //! strings, times in RFC 3339.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -1,4 +1,4 @@
-// Failure test of a 3-node Natter cluster (issue 6; DESIGN.md §4): 60+ real
+// Failure test of a 3-node Natter cluster (issue 6; docs/CONTRACT.md §7): 60+ real
 // socket.io-client clients spread over 3 nodes in several rooms, senders sending
 // steadily with clientIds, while the test
 //   1. kill -9s one node (its clients reconnect to the others),

@@ -1,4 +1,4 @@
-// Socket.IO handshake authentication (DESIGN §3 Authentication).
+// Socket.IO handshake authentication (docs/CONTRACT.md §1).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { T, ackOk, closeSocket, jwtClaims, signJwt, startServer } from './harness.mjs';

@@ -1,5 +1,5 @@
 // Catch-up with nothing lost: `sync {rooms: {roomId: lastSeq}}` after a disconnect, and
-// after a server restart (DESIGN §3 sync, §4 guarantees; issue 5).
+// after a server restart (docs/CONTRACT.md §3 sync, §7 guarantees; issue 5).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {

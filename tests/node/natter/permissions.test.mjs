@@ -1,5 +1,5 @@
 // Server-side membership checks on every event: a client's ids are never trusted, and a
-// refused event stores nothing (DESIGN §3 errors, §5).
+// refused event stores nothing (docs/CONTRACT.md §5 errors, §8).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {

@@ -1,4 +1,4 @@
-// Typing indicators and presence (DESIGN §3 typing:*, user:online/offline; issue 5).
+// Typing indicators and presence (docs/CONTRACT.md §3 typing:*, user:online/offline; issue 5).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {

@@ -1,4 +1,4 @@
-// Typed REST client for /api (DESIGN §3). Every call goes to our own origin with the
+// Typed REST client for /api (docs/CONTRACT.md §4). Every call goes to our own origin with the
 // session cookie; the token from login (if we have one) rides along as a Bearer header.
 import type {
   AuthResponse,

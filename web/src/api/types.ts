@@ -1,4 +1,4 @@
-// The wire contract of Natter (shared/DESIGN.md §3), as TypeScript types.
+// The wire contract of Natter (docs/CONTRACT.md), as TypeScript types.
 // Objects are JSON, camelCase, ids are strings and times RFC 3339 strings.
 
 export type Id = string;
@@ -177,7 +177,7 @@ export interface FileEnvelope {
 
 // ---- Socket.IO payloads ----
 
-/** A room change as delivered live: carries the room's eventSeq (DESIGN §4). */
+/** A room change as delivered live: carries the room's eventSeq (docs/CONTRACT.md §7). */
 export type MessageWithSeq = Message & { eventSeq: number };
 
 export interface MessageDeletedPayload {
@@ -283,7 +283,7 @@ export interface SyncResult {
   reset: Id[];
 }
 
-/** Events the server sends (DESIGN §3, "server → client"). */
+/** Events the server sends (docs/CONTRACT.md §3.2). */
 export interface ServerToClientEvents {
   'message:new': (m: MessageWithSeq) => void;
   'message:updated': (m: MessageWithSeq) => void;
@@ -303,7 +303,7 @@ export interface ServerToClientEvents {
   error: (p: SocketErrorPayload) => void;
 }
 
-/** Events the client sends, each with its ack (DESIGN §3, "client → server"). */
+/** Events the client sends, each with its ack (docs/CONTRACT.md §3.1). */
 export interface ClientToServerEvents {
   'room:join': (p: { roomId: Id }, ack: AckCallback<{ room?: Room }>) => void;
   'room:leave': (p: { roomId: Id }, ack: AckCallback) => void;

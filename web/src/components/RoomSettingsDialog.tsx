@@ -11,7 +11,7 @@ interface Props {
   onClose: () => void;
 }
 
-/** Admin settings: name, description, invite, remove, roles (REST, DESIGN §3). */
+/** Admin settings: name, description, invite, remove, roles (REST, docs/CONTRACT.md §4). */
 export function RoomSettingsDialog({ room, onClose }: Props) {
   const members = useChat((s) => s.members[room.id]) ?? [];
   const me = useChat((s) => s.me);

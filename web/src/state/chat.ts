@@ -472,7 +472,7 @@ export function createChat(deps: ChatDeps) {
       set({ members: { ...get().members, [p.roomId]: [...list, member] } });
     },
     onUserLeft() {
-      // room:leave only unsubscribes a socket; membership stays (DESIGN §3).
+      // room:leave only unsubscribes a socket; membership stays (docs/CONTRACT.md §3.1).
     },
     onUnread(p) {
       patchRoom(p.roomId, (r) => ({ ...r, unread: p.unread, mentions: p.mentions }));

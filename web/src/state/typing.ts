@@ -9,7 +9,7 @@ export function formatTyping(names: string[]): string {
   return 'Several people are typing…';
 }
 
-/** How long a typing:start counts on the server with no stop (DESIGN §3). */
+/** How long a typing:start counts on the server with no stop (docs/CONTRACT.md §3.1). */
 export const TYPING_EXPIRY_MS = 6_000;
 /** Re-send typing:start at most this often while typing goes on. */
 export const TYPING_REFRESH_MS = 4_000;
