@@ -73,6 +73,8 @@ pub enum ServerEvent {
     RoomJoined,
     RoomUserJoined,
     RoomUserLeft,
+    /// A room's name, description or privacy changed (logged: `sync` replays it).
+    RoomUpdated,
     DmNew,
     UnreadUpdate,
     Notification,
@@ -94,6 +96,7 @@ impl ServerEvent {
             ServerEvent::RoomJoined => "room:joined",
             ServerEvent::RoomUserJoined => "room:user-joined",
             ServerEvent::RoomUserLeft => "room:user-left",
+            ServerEvent::RoomUpdated => "room:updated",
             ServerEvent::DmNew => "dm:new",
             ServerEvent::UnreadUpdate => "unread:update",
             ServerEvent::Notification => "notification",
@@ -193,6 +196,31 @@ pub mod payload {
     #[serde(rename_all = "camelCase")]
     pub struct RoomJoined {
         pub room: Room,
+    }
+
+    /// `room:updated`: a room's settings as every member sees them (the
+    /// viewer's own fields, such as unread counts or role, are not part of it).
+    #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+    #[serde(rename_all = "camelCase")]
+    pub struct RoomUpdated {
+        pub room_id: Id,
+        pub name: String,
+        pub description: String,
+        pub is_private: bool,
+        pub event_seq: i64,
+    }
+
+    impl RoomUpdated {
+        /// The event of the change that gave `room` its `last_seq`.
+        pub fn of(room: &Room) -> Self {
+            RoomUpdated {
+                room_id: room.id,
+                name: room.name.clone(),
+                description: room.description.clone(),
+                is_private: room.is_private,
+                event_seq: room.last_seq,
+            }
+        }
     }
 
     /// `room:user-joined` and `room:user-left`.

@@ -289,8 +289,9 @@ fn message(row: MessageRow, reactions: Vec<Reaction>, mentions: Vec<Id>) -> Resu
 pub(crate) struct LoggedEvent {
     pub event: ServerEvent,
     pub data: Value,
-    /// The message the event is about (found again when it is edited or deleted).
-    pub message_id: Id,
+    /// The message the event is about (found again when it is edited or
+    /// deleted); `None` for a change of the room itself.
+    pub message_id: Option<Id>,
 }
 
 fn to_value(v: impl serde::Serialize) -> Result<Value> {
@@ -307,7 +308,7 @@ impl LoggedEvent {
         Ok(LoggedEvent {
             event,
             data,
-            message_id: message.id,
+            message_id: Some(message.id),
         })
     }
 
@@ -320,7 +321,7 @@ impl LoggedEvent {
         Ok(LoggedEvent {
             event: ServerEvent::MessageDeleted,
             data,
-            message_id: message.id,
+            message_id: Some(message.id),
         })
     }
 
@@ -339,7 +340,17 @@ impl LoggedEvent {
         Ok(LoggedEvent {
             event: ServerEvent::MessageReactions,
             data,
-            message_id,
+            message_id: Some(message_id),
+        })
+    }
+
+    /// `room:updated`: the settings of `room`, read after the change took
+    /// its `last_seq`.
+    pub fn room_updated(room: &natter_core::Room) -> Result<Self> {
+        Ok(LoggedEvent {
+            event: ServerEvent::RoomUpdated,
+            data: to_value(payload::RoomUpdated::of(room))?,
+            message_id: None,
         })
     }
 }

@@ -237,6 +237,7 @@ async fn rooms_members_and_roles(s: S) {
         vec![r.id, other.id]
     );
 
+    let before = s.room(r.id, alice.user.id).await.unwrap().unwrap().last_seq;
     let patched = s
         .update_room(
             r.id,
@@ -257,6 +258,27 @@ async fn rooms_members_and_roles(s: S) {
         ),
         ("lobby", "about general", true)
     );
+    // The change took the room's next seq and is in the log `sync` replays,
+    // with exactly the live payload; a patch that changes nothing logs nothing.
+    assert_eq!(patched.last_seq, before + 1);
+    let Catchup::Events(log) = s.events_after(r.id, before, 10).await.unwrap() else {
+        panic!("expected events");
+    };
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].event_seq, log[0].event.as_str()),
+        (before + 1, "room:updated")
+    );
+    assert_eq!(
+        log[0].data,
+        serde_json::to_value(payload::RoomUpdated::of(&patched)).unwrap()
+    );
+    assert_eq!(log[0].data["name"], "lobby");
+    let same = s
+        .update_room(r.id, RoomPatch::default(), alice.user.id)
+        .await
+        .unwrap();
+    assert_eq!(same.last_seq, before + 1);
     let err = s
         .update_room(Id(999_999), RoomPatch::default(), alice.user.id)
         .await

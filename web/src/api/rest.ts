@@ -2,6 +2,8 @@
 // session cookie; the token from login (if we have one) rides along as a Bearer header.
 import type {
   AuthResponse,
+  ClientErrorCode,
+  ErrorCode,
   ErrorEnvelope,
   FileEnvelope,
   Id,
@@ -21,12 +23,34 @@ import type {
 
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  readonly code: ErrorCode | ClientErrorCode;
+  constructor(status: number, code: ErrorCode | ClientErrorCode, message: string) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+  }
+}
+
+/** The server's code for an answer without our error envelope (from a proxy in
+ *  between, say): the one the server gives that status (docs/CONTRACT.md §5). */
+function codeOfStatus(status: number): ErrorCode {
+  switch (status) {
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'forbidden';
+    case 404:
+    case 405:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'too_large';
+    case 429:
+      return 'rate_limited';
+    default:
+      return status >= 500 ? 'internal' : 'invalid';
   }
 }
 
@@ -79,8 +103,8 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
     }
   }
   if (!res.ok) {
-    if (isErrorEnvelope(data)) throw new ApiError(res.status, String(data.error.code), data.error.message);
-    throw new ApiError(res.status, res.status >= 500 ? 'internal' : 'unknown', `Request failed (${res.status})`);
+    if (isErrorEnvelope(data)) throw new ApiError(res.status, data.error.code, data.error.message);
+    throw new ApiError(res.status, codeOfStatus(res.status), `Request failed (${res.status})`);
   }
   return data as T;
 }
@@ -161,9 +185,9 @@ export function uploadFile(
       if (xhr.status >= 200 && xhr.status < 300 && data && typeof data === 'object' && 'file' in data) {
         resolve((data as FileEnvelope).file);
       } else if (isErrorEnvelope(data)) {
-        reject(new ApiError(xhr.status, String(data.error.code), data.error.message));
+        reject(new ApiError(xhr.status, data.error.code, data.error.message));
       } else {
-        reject(new ApiError(xhr.status, 'unknown', `Upload failed (${xhr.status})`));
+        reject(new ApiError(xhr.status, codeOfStatus(xhr.status), `Upload failed (${xhr.status})`));
       }
     };
     const form = new FormData();

@@ -14,6 +14,7 @@ import type {
   NotificationPayload,
   Room,
   RoomChange,
+  RoomUpdatedPayload,
   RoomUserPayload,
   SendMessagePayload,
   ServerToClientEvents,
@@ -87,6 +88,10 @@ export function toRoomChange(event: string, data: unknown, fallback?: { roomId: 
     case 'message:reactions': {
       const p = data as MessageReactionsPayload;
       return { kind: 'reactions', roomId, eventSeq, messageId: p.messageId, reactions: p.reactions ?? [] };
+    }
+    case 'room:updated': {
+      const p = data as RoomUpdatedPayload;
+      return { kind: 'room', roomId, eventSeq, name: p.name, description: p.description, isPrivate: p.isPrivate };
     }
     default:
       return null;
@@ -213,6 +218,7 @@ class Connection {
     socket.on('message:updated', change('message:updated'));
     socket.on('message:deleted', change('message:deleted'));
     socket.on('message:reactions', change('message:reactions'));
+    socket.on('room:updated', change('room:updated'));
     socket.on('dm:new', (m) => h()?.onDmNew(m));
     socket.on('message:read', (p) => h()?.onRead(p));
     socket.on('typing:start', (p) => h()?.onTypingStart(p));

@@ -15,7 +15,8 @@ export type Role = 'admin' | 'moderator' | 'member';
 export interface Room {
   id: Id;
   name: string;
-  description: string | null;
+  /** `""` when none. */
+  description: string;
   isPrivate: boolean;
   isDirect: boolean;
   createdBy: Id;
@@ -25,8 +26,12 @@ export interface Room {
   unread: number;
   mentions: number;
   role: Role | null;
+  /** How many members the room has. */
+  memberCount: number;
+  /** DMs only: the other person. */
+  peer?: User;
   /** My notification level here (push and page notifications). */
-  notifications?: NotificationLevel;
+  notifications: NotificationLevel;
 }
 
 /** `all` messages, only `mentions` (and DMs' default `all`), or `none`. */
@@ -51,17 +56,6 @@ export interface Reaction {
 
 export type MessageType = 'text' | 'image' | 'file';
 
-export interface Attachment {
-  id?: Id;
-  url: string;
-  thumbnailUrl?: string | null;
-  contentType?: string;
-  size?: number;
-  width?: number | null;
-  height?: number | null;
-  name?: string | null;
-}
-
 export interface ReplyPreview {
   id: Id;
   content: string;
@@ -76,8 +70,8 @@ export interface Message {
   seq: number;
   content: string;
   type: MessageType;
+  /** `/api/files/{id}` for `image`/`file` (name, size, dimensions: `GET …/info`). */
   fileUrl: string | null;
-  attachment?: Attachment | null;
   replyToId: Id | null;
   replyTo: ReplyPreview | null;
   user: User;
@@ -114,8 +108,11 @@ export type ErrorCode =
   | 'rate_limited'
   | 'internal';
 
+/** Failures the client itself reports (never sent by the server). */
+export type ClientErrorCode = 'offline' | 'timeout' | 'network' | 'aborted';
+
 export interface ErrorBody {
-  code: ErrorCode | string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -126,8 +123,13 @@ export interface ErrorEnvelope {
 
 // ---- REST envelopes ----
 
+/** The signed-in user: a User plus their email (register, login, `GET /api/me`). */
+export interface Me extends User {
+  email: string;
+}
+
 export interface AuthResponse {
-  user: User;
+  user: Me;
   token: string;
 }
 export interface UserEnvelope {
@@ -193,6 +195,15 @@ export interface MessageReactionsPayload {
   eventSeq: number;
 }
 
+/** `room:updated`: a room's settings as every member sees them. */
+export interface RoomUpdatedPayload {
+  roomId: Id;
+  name: string;
+  description: string;
+  isPrivate: boolean;
+  eventSeq: number;
+}
+
 export interface MessageReadPayload {
   messageId: Id;
   roomId: Id;
@@ -239,7 +250,7 @@ export interface NotificationPayload {
 
 export interface SocketErrorPayload {
   message: string;
-  code: ErrorCode | string;
+  code: ErrorCode;
 }
 
 /** The names of the room changes that carry an eventSeq and come back from `sync`. */
@@ -247,7 +258,8 @@ export type RoomChangeEventName =
   | 'message:new'
   | 'message:updated'
   | 'message:deleted'
-  | 'message:reactions';
+  | 'message:reactions'
+  | 'room:updated';
 
 export interface SyncEvent {
   eventSeq: number;
@@ -261,7 +273,8 @@ export interface SyncEvent {
 export type AckOk<T = object> = { ok: true } & T;
 export interface AckErr {
   ok: false;
-  error: ErrorBody;
+  /** The server's error, or the client's own when it got no answer. */
+  error: { code: ErrorCode | ClientErrorCode; message: string };
 }
 export type Ack<T = object> = AckOk<T> | AckErr;
 export type AckCallback<T = object> = (res: Ack<T>) => void;
@@ -297,6 +310,7 @@ export interface ServerToClientEvents {
   'room:joined': (p: { room: Room }) => void;
   'room:user-joined': (p: RoomUserPayload) => void;
   'room:user-left': (p: RoomUserPayload) => void;
+  'room:updated': (p: RoomUpdatedPayload) => void;
   'dm:new': (m: Message & { eventSeq?: number }) => void;
   'unread:update': (p: UnreadUpdatePayload) => void;
   notification: (p: NotificationPayload) => void;
@@ -325,4 +339,5 @@ export type RoomChange =
   | { kind: 'new'; roomId: Id; eventSeq: number; message: Message }
   | { kind: 'updated'; roomId: Id; eventSeq: number; message: Message }
   | { kind: 'deleted'; roomId: Id; eventSeq: number; messageId: Id }
-  | { kind: 'reactions'; roomId: Id; eventSeq: number; messageId: Id; reactions: Reaction[] };
+  | { kind: 'reactions'; roomId: Id; eventSeq: number; messageId: Id; reactions: Reaction[] }
+  | { kind: 'room'; roomId: Id; eventSeq: number; name: string; description: string; isPrivate: boolean };

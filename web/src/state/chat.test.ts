@@ -153,6 +153,43 @@ describe('catch-up', () => {
     expect(t.messages().map((m) => m.seq)).toEqual([1, 2, 3, 4, 8]);
   });
 
+  it('room:updated renames the room live and through sync, in eventSeq order', async () => {
+    const t = setup();
+    await t.chat.start(ana);
+    await t.chat.openRoom('r1');
+    t.chat.handlers.onRoomChange({
+      kind: 'room', roomId: 'r1', eventSeq: 3, name: 'lobby', description: 'new topic', isPrivate: true,
+    });
+    let r = t.chat.store.getState().rooms['r1']!;
+    expect([r.name, r.description, r.isPrivate]).toEqual(['lobby', 'new topic', true]);
+    expect(t.chat.store.getState().lastSeq['r1']).toBe(3);
+    expect(t.messages().map((m) => m.seq)).toEqual([1, 2]);
+    // Missed while away: sync replays it between messages.
+    const events: SyncEvent[] = [
+      { eventSeq: 4, roomId: 'r1', event: 'message:new', data: { ...msg(4), eventSeq: 4 } },
+      { eventSeq: 5, roomId: 'r1', event: 'room:updated',
+        data: { roomId: 'r1', name: 'hall', description: '', isPrivate: false, eventSeq: 5 } },
+    ];
+    t.setSync((req) => ({ ok: true, events: events.filter((e) => e.eventSeq > (req['r1'] ?? 0)), reset: [] }));
+    await t.chat.syncRooms();
+    r = t.chat.store.getState().rooms['r1']!;
+    expect([r.name, r.description, r.isPrivate]).toEqual(['hall', '', false]);
+    expect(t.chat.store.getState().lastSeq['r1']).toBe(5);
+    expect(t.messages().map((m) => m.seq)).toEqual([1, 2, 4]);
+  });
+
+  it('room:user-left reloads a member list that is shown', async () => {
+    const t = setup();
+    await t.chat.start(ana);
+    await t.chat.openRoom('r1');
+    await flush();
+    const members = vi.fn(async () => ({ members: [] }));
+    (t.restFake as unknown as { members: typeof members }).members = members;
+    t.chat.handlers.onUserLeft({ roomId: 'r1', user: ana });
+    await flush();
+    expect(members).toHaveBeenCalledWith('r1');
+  });
+
   it('a gap in eventSeq triggers sync for that room instead of applying out of order', async () => {
     const t = setup();
     await t.chat.start(ana);

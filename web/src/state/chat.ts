@@ -145,8 +145,10 @@ export function createChat(deps: ChatDeps) {
       rooms[r.id] = r;
       if (lastSeq[r.id] === undefined) lastSeq[r.id] = r.lastSeq ?? 0;
     }
-    set({ rooms, lastSeq });
-    for (const r of list) if (r.isDirect && !get().dmPeers[r.id]) void loadMembers(r.id);
+    // A DM's other person comes with the room (`peer`): no member list to fetch.
+    const dmPeers = { ...get().dmPeers };
+    for (const r of list) if (r.isDirect && r.peer) dmPeers[r.id] = r.peer;
+    set({ rooms, lastSeq, dmPeers });
   }
 
   async function refreshRooms(): Promise<void> {
@@ -247,6 +249,11 @@ export function createChat(deps: ChatDeps) {
   function applyOrdered(change: RoomChange, live: boolean): void {
     const s = get();
     set({ lastSeq: { ...s.lastSeq, [change.roomId]: change.eventSeq } });
+    if (change.kind === 'room') {
+      const { name, description, isPrivate } = change;
+      patchRoom(change.roomId, (r) => ({ ...r, name, description, isPrivate }));
+      return;
+    }
     const tl = s.timelines[change.roomId];
     const isNew = change.kind === 'new' && !tl?.messages.some((m) => m.id === change.message.id);
     // A list opened at an older message gets new ones when it loads up to them.
@@ -471,8 +478,10 @@ export function createChat(deps: ChatDeps) {
       };
       set({ members: { ...get().members, [p.roomId]: [...list, member] } });
     },
-    onUserLeft() {
-      // room:leave only unsubscribes a socket; membership stays (docs/CONTRACT.md §3.1).
+    onUserLeft(p) {
+      // Sent when a member leaves or is removed, and also when one of their sockets
+      // only unsubscribes (`room:leave`, membership stays): ask the server who is in.
+      if (get().members[p.roomId]) void loadMembers(p.roomId).catch(() => undefined);
     },
     onUnread(p) {
       patchRoom(p.roomId, (r) => ({ ...r, unread: p.unread, mentions: p.mentions }));

@@ -133,7 +133,7 @@ export function applyNewestPage(tl: Timeline, page: Message[], hasMore: boolean,
 }
 
 function tombstone(m: ChatMessage, at: string): ChatMessage {
-  return { ...m, deletedAt: m.deletedAt ?? at, content: '', fileUrl: null, attachment: null, reactions: [] };
+  return { ...m, deletedAt: m.deletedAt ?? at, content: '', fileUrl: null, reactions: [] };
 }
 
 /** Applies one room change (live or from sync) to the list. Idempotent. */
@@ -152,6 +152,8 @@ export function applyChange(messages: ChatMessage[], change: RoomChange, now: st
     }
     case 'reactions':
       return setReactions(messages, change.messageId, change.reactions);
+    case 'room':
+      return messages;
   }
 }
 

@@ -28,7 +28,7 @@ export function room(over: Partial<Room> = {}): Room {
   return {
     id: 'r1',
     name: 'general',
-    description: null,
+    description: '',
     isPrivate: false,
     isDirect: false,
     createdBy: ana.id,
@@ -37,6 +37,8 @@ export function room(over: Partial<Room> = {}): Room {
     unread: 0,
     mentions: 0,
     role: 'member',
+    memberCount: 2,
+    notifications: 'mentions',
     ...over,
   };
 }

@@ -1,6 +1,6 @@
 //! Rooms, members, roles and direct messages.
 
-use natter_core::events::payload::RoomUser;
+use natter_core::events::payload::{RoomUpdated, RoomUser};
 use natter_core::events::ServerEvent;
 use natter_core::{perms, validate, Error, Id, Member, Result, Role, Room};
 use natter_store::{NewRoom, RoomPatch};
@@ -87,7 +87,16 @@ impl App {
                 .transpose()?,
             is_private: changes.is_private,
         };
-        self.store.update_room(id, patch, who.user_id).await
+        let changed =
+            patch.name.is_some() || patch.description.is_some() || patch.is_private.is_some();
+        // Held from the seq to the broadcast, as edits do (services/order.rs).
+        let _order = self.room_locks.lock(id).await;
+        let room = self.store.update_room(id, patch, who.user_id).await?;
+        if changed {
+            // The change took the room's newest seq (`Store::update_room`).
+            self.emit_room(id, ServerEvent::RoomUpdated, &RoomUpdated::of(&room));
+        }
+        Ok(room)
     }
 
     /// Become a member of a public room (a member already: nothing changes).

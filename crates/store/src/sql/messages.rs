@@ -107,7 +107,7 @@ pub(super) async fn log(c: &mut Conn, room: Id, event_seq: i64, e: LoggedEvent) 
     .bind(e.event.name())
     .bind(e.data)
     .bind(now())
-    .bind(e.message_id.0)
+    .bind(e.message_id.map(|m| m.0))
     .execute(&mut *c)
     .await
     .map_err(db_err)?;

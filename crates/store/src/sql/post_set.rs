@@ -600,7 +600,7 @@ async fn log_new(c: &mut Conn, stored: &[(usize, natter_core::Message)]) -> Resu
                 .push_bind(e.event.name())
                 .push_bind(e.data.clone())
                 .push_bind(created)
-                .push_bind(e.message_id.0);
+                .push_bind(e.message_id.map(|m| m.0));
         });
         q.build().execute(&mut *c).await.map_err(db_err)?;
     }

@@ -3,9 +3,9 @@
 use natter_core::{Error, Id, Member, Result, Role, Room};
 
 use super::reads::unread_columns;
-use super::{clamp, Conn, Pools};
+use super::{clamp, messages, Conn, Pools};
 use crate::error::db_err;
-use crate::rows::{contains_pattern, micros, role, MemberRow, RoomRow};
+use crate::rows::{contains_pattern, micros, role, LoggedEvent, MemberRow, RoomRow};
 use crate::{now, NewRoom, RoomPatch};
 
 /// A room as the viewer (`$1`) sees it: their role and counts (from their
@@ -68,8 +68,13 @@ pub(super) async fn create(p: &Pools, room: NewRoom) -> Result<Room> {
     Ok(created)
 }
 
+/// Changes a room's settings and logs `room:updated` with the room's next
+/// seq, in one transaction: the room the caller gets back has that seq as
+/// its `lastSeq`, so the change's `eventSeq` is `room.last_seq`. A patch that
+/// changes nothing writes nothing.
 pub(super) async fn update(p: &Pools, id: Id, patch: RoomPatch, viewer: Id) -> Result<Room> {
-    let mut c = p.write().await?;
+    let empty = patch.name.is_none() && patch.description.is_none() && patch.is_private.is_none();
+    let mut tx = p.begin().await?;
     let done = sqlx::query(
         "UPDATE rooms SET name = COALESCE($2, name), description = COALESCE($3, description),
                           is_private = COALESCE($4, is_private)
@@ -79,13 +84,23 @@ pub(super) async fn update(p: &Pools, id: Id, patch: RoomPatch, viewer: Id) -> R
     .bind(patch.name)
     .bind(patch.description)
     .bind(patch.is_private)
-    .execute(&mut *c)
+    .execute(&mut *tx)
     .await
     .map_err(db_err)?;
     if done.rows_affected() == 0 {
         return Err(Error::not_found("room not found"));
     }
-    get_existing(&mut c, id, viewer).await
+    let seq = if empty {
+        None
+    } else {
+        Some(messages::next_seq(&mut tx, id.0, None).await?)
+    };
+    let room = get_existing(&mut tx, id, viewer).await?;
+    if let Some(seq) = seq {
+        messages::log(&mut tx, id, seq, LoggedEvent::room_updated(&room)?).await?;
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(room)
 }
 
 pub(super) async fn of_user(p: &Pools, user: Id) -> Result<Vec<Room>> {
