@@ -221,18 +221,14 @@ impl Senders {
 /// order, so two nodes' writers never deadlock over the same rooms; SQLite
 /// has one writer at a time anyway.
 async fn lock_members(c: &mut Conn, msgs: &[NewMessage]) -> Result<Senders> {
-    let rooms: Vec<i64> = msgs
-        .iter()
-        .map(|m| m.room_id.0)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let users: Vec<i64> = msgs
-        .iter()
-        .map(|m| m.user_id.0)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let distinct = |ids: &mut Vec<i64>| {
+        ids.sort_unstable();
+        ids.dedup();
+    };
+    let mut rooms: Vec<i64> = msgs.iter().map(|m| m.room_id.0).collect();
+    distinct(&mut rooms);
+    let mut users: Vec<i64> = msgs.iter().map(|m| m.user_id.0).collect();
+    distinct(&mut users);
     let mut q = QueryBuilder::<Db>::new(
         "SELECT r.id, u.id, u.username, u.name, u.avatar FROM rooms r
          LEFT JOIN members mb ON mb.room_id = r.id AND mb.user_id IN (",
