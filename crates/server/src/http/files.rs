@@ -97,7 +97,7 @@ async fn read_field(field: &mut Field<'_>, max: usize, too_large: Error) -> Resu
 #[utoipa::path(post, path = "/api/upload", tag = "files", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = FileBody), (status = 400, body = crate::error::ErrorEnvelope),
-        (status = 413, body = crate::error::ErrorEnvelope), (status = 429, body = crate::error::ErrorEnvelope)))]
+        (status = 413, body = crate::error::ErrorEnvelope), (status = 429, body = crate::error::ErrorEnvelope), (status = 404)))]
 async fn upload(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -155,7 +155,7 @@ fn info(up: Upload) -> FileInfo {
 /// GET /api/files/{id}/info — what a file is (name, type, size,
 /// dimensions), same access as the file itself; for file chips and previews.
 #[utoipa::path(get, path = "/api/files/{id}/info", tag = "files", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = FileBody), (status = 404, body = crate::error::ErrorEnvelope)))]
+    responses((status = 200, body = FileBody), (status = 404, body = crate::error::ErrorEnvelope), (status = 403)))]
 async fn get_file_info(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -217,7 +217,7 @@ async fn get_file(
 /// GET /api/files/{id}/thumb — an image's thumbnail (PNG), same access.
 #[utoipa::path(get, path = "/api/files/{id}/thumb", tag = "files", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, description = "PNG thumbnail"), (status = 304, description = "not modified (ETag)"),
-        (status = 404, body = crate::error::ErrorEnvelope)))]
+        (status = 404, body = crate::error::ErrorEnvelope), (status = 403)))]
 async fn get_thumbnail(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,

@@ -75,7 +75,7 @@ pub struct EditBody {
 }
 
 /// GET /api/messages — a keyset page of a room's history, oldest first.
-#[utoipa::path(get, path = "/api/messages", tag = "messages", params(HistoryQuery), security(("bearer" = [])), responses((status = 200, body = MessagesBody)))]
+#[utoipa::path(get, path = "/api/messages", tag = "messages", params(HistoryQuery), security(("bearer" = [])), responses((status = 200, body = MessagesBody), (status = 403), (status = 404)))]
 async fn history(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -136,7 +136,7 @@ async fn around(
 }
 
 /// POST /api/messages — send; 201 when stored, 200 for a `clientId` replay.
-#[utoipa::path(post, path = "/api/messages", tag = "messages", request_body = PostMessage, security(("bearer" = [])), responses((status = 201, body = MessageBody), (status = 200, body = MessageBody)))]
+#[utoipa::path(post, path = "/api/messages", tag = "messages", request_body = PostMessage, security(("bearer" = [])), responses((status = 201, body = MessageBody), (status = 200, body = MessageBody), (status = 404)))]
 async fn post_message(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -169,7 +169,7 @@ async fn post_message(
 }
 
 /// PATCH /api/messages/{id} — edit (author only).
-#[utoipa::path(patch, path = "/api/messages/{id}", tag = "messages", params(("id" = String, Path)), request_body = EditBody, security(("bearer" = [])), responses((status = 200, body = MessageBody)))]
+#[utoipa::path(patch, path = "/api/messages/{id}", tag = "messages", params(("id" = String, Path)), request_body = EditBody, security(("bearer" = [])), responses((status = 200, body = MessageBody), (status = 404)))]
 async fn edit_message(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -182,7 +182,7 @@ async fn edit_message(
 }
 
 /// DELETE /api/messages/{id} — delete (author, moderator or admin); returns the tombstone.
-#[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = MessageBody)))]
+#[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = MessageBody), (status = 404)))]
 async fn delete_message(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,

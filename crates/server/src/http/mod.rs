@@ -2,6 +2,7 @@
 //! Each feature owns its routes; this file assembles them.
 
 mod auth;
+mod errors;
 mod files;
 mod messages;
 mod ops;
@@ -46,9 +47,9 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// All API routes, plus the OpenAPI document that lists them.
-pub fn router() -> Router<AppState> {
-    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The API's routes and the OpenAPI document that lists them, errors included.
+fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(rooms::router())
         .merge(messages::router())
@@ -57,6 +58,18 @@ pub fn router() -> Router<AppState> {
         .merge(push::router())
         .merge(search::router())
         .split_for_parts();
+    errors::document(&mut doc);
+    (api, doc)
+}
+
+/// The document served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// All API routes, plus the OpenAPI document that lists them.
+pub fn router() -> Router<AppState> {
+    let (api, doc) = routes();
     let doc = std::sync::Arc::new(doc);
     api.merge(ops::router(doc))
         .method_not_allowed_fallback(method_not_allowed)

@@ -116,7 +116,7 @@ async fn unsubscribe(
 
 /// PATCH /api/rooms/{id}/notifications — my level in this room: `all`,
 /// `mentions` or `none` (push and the `notification` event; counts still count).
-#[utoipa::path(patch, path = "/api/rooms/{id}/notifications", tag = "rooms", params(("id" = String, Path)), request_body = LevelBody, security(("bearer" = [])), responses((status = 200, body = RoomBody)))]
+#[utoipa::path(patch, path = "/api/rooms/{id}/notifications", tag = "rooms", params(("id" = String, Path)), request_body = LevelBody, security(("bearer" = [])), responses((status = 200, body = RoomBody), (status = 404)))]
 async fn set_notifications(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,

@@ -123,7 +123,7 @@ async fn public_rooms(
 }
 
 /// GET /api/rooms/{id} — a public room, or one I am in.
-#[utoipa::path(get, path = "/api/rooms/{id}", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = RoomBody)))]
+#[utoipa::path(get, path = "/api/rooms/{id}", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = RoomBody), (status = 403), (status = 404)))]
 async fn get_room(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -135,7 +135,7 @@ async fn get_room(
 }
 
 /// PATCH /api/rooms/{id} — change name, description, privacy (admin).
-#[utoipa::path(patch, path = "/api/rooms/{id}", tag = "rooms", params(("id" = String, Path)), request_body = PatchRoom, security(("bearer" = [])), responses((status = 200, body = RoomBody)))]
+#[utoipa::path(patch, path = "/api/rooms/{id}", tag = "rooms", params(("id" = String, Path)), request_body = PatchRoom, security(("bearer" = [])), responses((status = 200, body = RoomBody), (status = 404)))]
 async fn patch_room(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -153,7 +153,7 @@ async fn patch_room(
 }
 
 /// POST /api/rooms/{id}/join — join a public room.
-#[utoipa::path(post, path = "/api/rooms/{id}/join", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = RoomBody)))]
+#[utoipa::path(post, path = "/api/rooms/{id}/join", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = RoomBody), (status = 404)))]
 async fn join_room(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -164,7 +164,7 @@ async fn join_room(
 }
 
 /// POST /api/rooms/{id}/leave — stop being a member.
-#[utoipa::path(post, path = "/api/rooms/{id}/leave", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 204)))]
+#[utoipa::path(post, path = "/api/rooms/{id}/leave", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 204), (status = 404)))]
 async fn leave_room(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -175,7 +175,7 @@ async fn leave_room(
 }
 
 /// GET /api/rooms/{id}/members — members with roles and presence.
-#[utoipa::path(get, path = "/api/rooms/{id}/members", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = MembersBody)))]
+#[utoipa::path(get, path = "/api/rooms/{id}/members", tag = "rooms", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = MembersBody), (status = 403), (status = 404)))]
 async fn list_members(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -187,7 +187,7 @@ async fn list_members(
 }
 
 /// POST /api/rooms/{id}/members — invite someone (admin or moderator).
-#[utoipa::path(post, path = "/api/rooms/{id}/members", tag = "rooms", params(("id" = String, Path)), request_body = UserRef, security(("bearer" = [])), responses((status = 201, body = MemberBody)))]
+#[utoipa::path(post, path = "/api/rooms/{id}/members", tag = "rooms", params(("id" = String, Path)), request_body = UserRef, security(("bearer" = [])), responses((status = 201, body = MemberBody), (status = 404), (status = 409)))]
 async fn invite_member(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -199,7 +199,7 @@ async fn invite_member(
 }
 
 /// DELETE /api/rooms/{id}/members/{userId} — remove someone (admin or moderator; never an admin).
-#[utoipa::path(delete, path = "/api/rooms/{id}/members/{userId}", tag = "rooms", params(("id" = String, Path), ("userId" = String, Path)), security(("bearer" = [])), responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/rooms/{id}/members/{userId}", tag = "rooms", params(("id" = String, Path), ("userId" = String, Path)), security(("bearer" = [])), responses((status = 204), (status = 404)))]
 async fn remove_member(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -210,7 +210,7 @@ async fn remove_member(
 }
 
 /// PATCH /api/rooms/{id}/members/{userId} — change a member's role (admin).
-#[utoipa::path(patch, path = "/api/rooms/{id}/members/{userId}", tag = "rooms", params(("id" = String, Path), ("userId" = String, Path)), request_body = RoleBody, security(("bearer" = [])), responses((status = 200, body = MemberBody)))]
+#[utoipa::path(patch, path = "/api/rooms/{id}/members/{userId}", tag = "rooms", params(("id" = String, Path), ("userId" = String, Path)), request_body = RoleBody, security(("bearer" = [])), responses((status = 200, body = MemberBody), (status = 404)))]
 async fn change_role(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
@@ -223,7 +223,7 @@ async fn change_role(
 }
 
 /// POST /api/dms — the one DM room with this user (made if missing).
-#[utoipa::path(post, path = "/api/dms", tag = "rooms", request_body = UserRef, security(("bearer" = [])), responses((status = 200, body = RoomBody)))]
+#[utoipa::path(post, path = "/api/dms", tag = "rooms", request_body = UserRef, security(("bearer" = [])), responses((status = 200, body = RoomBody), (status = 404)))]
 async fn open_dm(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,

@@ -51,7 +51,7 @@ pub struct SearchBody {
 }
 
 /// GET /api/search — messages of the caller's rooms, best match first.
-#[utoipa::path(get, path = "/api/search", tag = "search", params(SearchQuery), security(("bearer" = [])), responses((status = 200, body = SearchBody)))]
+#[utoipa::path(get, path = "/api/search", tag = "search", params(SearchQuery), security(("bearer" = [])), responses((status = 200, body = SearchBody), (status = 403)))]
 async fn search(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,

@@ -48,7 +48,7 @@ async fn search(
 }
 
 /// GET /api/users/{id} — one user.
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = UserBody)))]
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])), responses((status = 200, body = UserBody), (status = 404)))]
 async fn get_user(
     State(s): State<AppState>,
     _: AuthUser,
