@@ -261,6 +261,7 @@ setup "services" eval 'start_postgres; start_redis'
 suite "web: type-check, unit tests, build" vitest bash -c 'cd web && npm test && npm run build'
 suite "rust: fmt" check cargo fmt --all -- --check
 limit=2400 suite "rust: clippy" check cargo clippy --workspace --all-targets -- -D warnings
+suite "contract: the UI's TypeScript types match the Rust types (scripts/contract.sh --check)" check scripts/contract.sh --check
 setup "build the natter and conformance binaries" cargo build -p natter-server -p natter-realtime --bins
 export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
 export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"

@@ -116,7 +116,8 @@ pub fn emit(ack: Option<u64>, name: &str, data: &serde_json::Value) -> String {
 
 /// `message:send` framed without building a JSON tree (ids and stamps need no escaping).
 pub fn message_send(ack: u64, room_id: &str, content: &str) -> String {
-    format!("42{ack}[\"message:send\",{{\"roomId\":\"{room_id}\",\"content\":\"{content}\"}}]")
+    let name = natter_core::events::ClientEvent::MessageSend.name();
+    format!("42{ack}[\"{name}\",{{\"roomId\":\"{room_id}\",\"content\":\"{content}\"}}]")
 }
 
 /// An ack body `[{...}]` says ok?

@@ -24,6 +24,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use natter_core::events::{ClientEvent, ServerEvent};
+
 use crate::proto::{self, Packet};
 use crate::stats::{self, hist, now_ns, record};
 
@@ -365,7 +367,11 @@ impl Conn {
         self.pending.insert(id, Pending::Sync { t_ns: now_ns() });
         self.sync_inflight = true;
         bump(&self.ctx.c.syncs);
-        let frame = proto::emit(Some(id), "sync", &serde_json::json!({ "rooms": rooms }));
+        let frame = proto::emit(
+            Some(id),
+            ClientEvent::Sync.name(),
+            &serde_json::json!({ "rooms": rooms }),
+        );
         w.send(Message::Text(frame.into())).await?;
         Ok(())
     }
@@ -480,8 +486,8 @@ impl Conn {
             Packet::Ping => {
                 w.send(Message::Text("3".into())).await?;
             }
-            Packet::Event { name, body } => match name {
-                "message:new" => {
+            Packet::Event { name, body } => match ServerEvent::parse(name) {
+                Some(ServerEvent::MessageNew) => {
                     if let Some((t, step)) = proto::read_stamp(body) {
                         if step == self.ctx.step.load(Ordering::Relaxed) {
                             bump(&self.ctx.c.delivered);
@@ -497,7 +503,7 @@ impl Conn {
                         self.on_live(w, body).await?;
                     }
                 }
-                "error" => {
+                Some(ServerEvent::Error) => {
                     bump(&self.ctx.c.error_events);
                     self.note_ack_error(body);
                 }
@@ -539,7 +545,11 @@ impl Conn {
             return Ok(());
         }
         for room in self.spec.rooms.clone() {
-            let frame = proto::emit(None, "room:join", &serde_json::json!({ "roomId": room }));
+            let frame = proto::emit(
+                None,
+                ClientEvent::RoomJoin.name(),
+                &serde_json::json!({ "roomId": room }),
+            );
             w.send(Message::Text(frame.into())).await?;
         }
         Ok(())

@@ -41,6 +41,7 @@ pub enum Error {
 /// The stable, machine-readable code of an error: the same on REST and sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Invalid,
@@ -84,6 +85,7 @@ impl ErrorCode {
 /// `{code, message}` as sent to clients (inside `{error: …}` on REST and acks).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,

@@ -82,6 +82,26 @@ pub enum ServerEvent {
 }
 
 impl ServerEvent {
+    pub const ALL: [ServerEvent; 17] = [
+        ServerEvent::MessageNew,
+        ServerEvent::MessageUpdated,
+        ServerEvent::MessageDeleted,
+        ServerEvent::MessageReactions,
+        ServerEvent::MessageRead,
+        ServerEvent::TypingStart,
+        ServerEvent::TypingStop,
+        ServerEvent::UserOnline,
+        ServerEvent::UserOffline,
+        ServerEvent::RoomJoined,
+        ServerEvent::RoomUserJoined,
+        ServerEvent::RoomUserLeft,
+        ServerEvent::RoomUpdated,
+        ServerEvent::DmNew,
+        ServerEvent::UnreadUpdate,
+        ServerEvent::Notification,
+        ServerEvent::Error,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ServerEvent::MessageNew => "message:new",
@@ -103,6 +123,10 @@ impl ServerEvent {
             ServerEvent::Error => "error",
         }
     }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +139,46 @@ mod tests {
             assert_eq!(ClientEvent::parse(e.name()), Some(e));
         }
         assert_eq!(ClientEvent::parse("nope"), None);
+        let mut names: Vec<_> = ServerEvent::ALL.iter().map(|e| e.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            ServerEvent::ALL.len(),
+            "every server event once"
+        );
+    }
+
+    /// The event names for the web UI (`events.ts` beside ts-rs's types,
+    /// written by `scripts/contract.sh`): the UI spells no event name itself.
+    #[cfg(feature = "ts")]
+    #[test]
+    fn export_bindings_event_names() {
+        use std::fmt::Write;
+        fn object<E: std::fmt::Debug + Copy>(
+            name: &str,
+            all: &[E],
+            wire: fn(E) -> &'static str,
+        ) -> String {
+            let mut out = format!("export const {name} = {{\n");
+            for e in all {
+                let _ = writeln!(out, "  {e:?}: '{}',", wire(*e));
+            }
+            out.push_str("} as const;\n");
+            let _ = writeln!(
+                out,
+                "export type {name}Name = (typeof {name})[keyof typeof {name}];"
+            );
+            out
+        }
+        let text = format!(
+            "// Generated from natter-core's `events.rs` by scripts/contract.sh. Do not edit.\n\n{}\n{}",
+            object("ClientEvent", &ClientEvent::ALL, ClientEvent::name),
+            object("ServerEvent", &ServerEvent::ALL, ServerEvent::name),
+        );
+        let dir = std::env::var("TS_RS_EXPORT_DIR").unwrap_or_else(|_| "bindings".to_owned());
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        std::fs::write(format!("{dir}/events.ts"), text).unwrap_or_else(|e| panic!("{dir}: {e}"));
     }
 }
 
@@ -128,6 +192,7 @@ pub mod payload {
 
     /// `message:new` and `message:updated`: the message plus the change's seq.
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct MessageChange {
         #[serde(flatten)]
@@ -136,6 +201,7 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct MessageDeleted {
         pub message_id: Id,
@@ -144,6 +210,7 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct MessageReactions {
         pub message_id: Id,
@@ -153,6 +220,7 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct MessageRead {
         pub message_id: Id,
@@ -162,6 +230,7 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct TypingStart {
         pub user_id: Id,
@@ -170,6 +239,7 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct TypingStop {
         pub user_id: Id,
@@ -177,6 +247,7 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct UserOnline {
         pub user_id: Id,
@@ -184,15 +255,18 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct UserOffline {
         pub user_id: Id,
         pub username: String,
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         pub last_seen: OffsetDateTime,
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct RoomJoined {
         pub room: Room,
@@ -201,6 +275,7 @@ pub mod payload {
     /// `room:updated`: a room's settings as every member sees them (the
     /// viewer's own fields, such as unread counts or role, are not part of it).
     #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct RoomUpdated {
         pub room_id: Id,
@@ -225,6 +300,7 @@ pub mod payload {
 
     /// `room:user-joined` and `room:user-left`.
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct RoomUser {
         pub room_id: Id,
@@ -232,6 +308,7 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "lowercase")]
     pub enum NotificationKind {
         Mention,
@@ -239,6 +316,7 @@ pub mod payload {
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct Notification {
         pub kind: NotificationKind,

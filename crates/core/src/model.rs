@@ -9,6 +9,28 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id(pub i64);
 
+/// On the wire an id is a string (`"42"`), whatever it is in the database.
+#[cfg(feature = "ts")]
+impl ts_rs::TS for Id {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "Id".to_owned()
+    }
+    fn inline(_: &ts_rs::Config) -> String {
+        "string".to_owned()
+    }
+    fn decl(_: &ts_rs::Config) -> String {
+        "type Id = string;".to_owned()
+    }
+    fn decl_concrete(cfg: &ts_rs::Config) -> String {
+        Self::decl(cfg)
+    }
+    fn output_path() -> Option<std::path::PathBuf> {
+        Some("Id.ts".into())
+    }
+}
+
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Id {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -64,6 +86,7 @@ impl<'de> Deserialize<'de> for Id {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: Id,
@@ -75,6 +98,7 @@ pub struct User {
 /// The signed-in user's own view of themself: the only place an email appears.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
     #[serde(flatten)]
@@ -84,6 +108,7 @@ pub struct Me {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Member,
@@ -118,6 +143,7 @@ impl std::str::FromStr for Role {
 /// A room as one user sees it: `unread`, `mentions` and `role` are theirs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct Room {
     pub id: Id,
@@ -127,6 +153,7 @@ pub struct Room {
     pub is_direct: bool,
     pub created_by: Id,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: OffsetDateTime,
     pub last_seq: i64,
     pub unread: i64,
@@ -146,6 +173,7 @@ pub struct Room {
 /// event). Unread and mention counts count whatever the level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "lowercase")]
 pub enum NotificationLevel {
     /// Every message (the default of a DM).
@@ -200,14 +228,17 @@ impl std::str::FromStr for NotificationLevel {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
     pub user: User,
     pub role: Role,
     pub online: bool,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_seen: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub joined_at: OffsetDateTime,
     /// The seq this member has read up to (their read cursor).
     pub last_read_seq: i64,
@@ -215,6 +246,7 @@ pub struct Member {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "lowercase")]
 pub enum MessageType {
     #[default]
@@ -243,6 +275,7 @@ impl MessageType {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct Reaction {
     pub emoji: String,
@@ -253,6 +286,7 @@ pub struct Reaction {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct ReplyUser {
     pub username: String,
@@ -260,6 +294,7 @@ pub struct ReplyUser {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct ReplyTo {
     pub id: Id,
@@ -269,6 +304,7 @@ pub struct ReplyTo {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub id: Id,
@@ -288,20 +324,24 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub client_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub updated_at: OffsetDateTime,
     #[serde(
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none",
         default
     )]
+    #[cfg_attr(feature = "ts", ts(type = "string", optional = nullable))]
     pub edited_at: Option<OffsetDateTime>,
     #[serde(
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none",
         default
     )]
+    #[cfg_attr(feature = "ts", ts(type = "string", optional = nullable))]
     pub deleted_at: Option<OffsetDateTime>,
 }
 
@@ -309,6 +349,7 @@ pub struct Message {
 /// live event's name and payload exactly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct RoomEvent {
     pub event_seq: i64,
@@ -320,6 +361,7 @@ pub struct RoomEvent {
 /// Unread and mention counts of one member in one room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct UnreadCounts {
     pub room_id: Id,

@@ -2,6 +2,7 @@
 // here (and in types.ts); the rest of the app calls typed functions and receives typed
 // callbacks.
 import { io, type Socket } from 'socket.io-client';
+import { ClientEvent, ServerEvent } from './types';
 import type {
   Ack,
   ClientToServerEvents,
@@ -77,19 +78,19 @@ export function toRoomChange(event: string, data: unknown, fallback?: { roomId: 
   const eventSeq = typeof d.eventSeq === 'number' ? d.eventSeq : fallback?.eventSeq;
   if (roomId === undefined || eventSeq === undefined) return null;
   switch (event) {
-    case 'message:new':
+    case ServerEvent.MessageNew:
       return { kind: 'new', roomId, eventSeq, message: stripSeq(data as MessageWithSeq) };
-    case 'message:updated':
+    case ServerEvent.MessageUpdated:
       return { kind: 'updated', roomId, eventSeq, message: stripSeq(data as MessageWithSeq) };
-    case 'message:deleted': {
+    case ServerEvent.MessageDeleted: {
       const p = data as MessageDeletedPayload;
       return { kind: 'deleted', roomId, eventSeq, messageId: p.messageId };
     }
-    case 'message:reactions': {
+    case ServerEvent.MessageReactions: {
       const p = data as MessageReactionsPayload;
       return { kind: 'reactions', roomId, eventSeq, messageId: p.messageId, reactions: p.reactions ?? [] };
     }
-    case 'room:updated': {
+    case ServerEvent.RoomUpdated: {
       const p = data as RoomUpdatedPayload;
       return { kind: 'room', roomId, eventSeq, name: p.name, description: p.description, isPrivate: p.isPrivate };
     }
@@ -214,23 +215,23 @@ class Connection {
       const c = toRoomChange(event, data);
       if (c) h()?.onRoomChange(c);
     };
-    socket.on('message:new', change('message:new'));
-    socket.on('message:updated', change('message:updated'));
-    socket.on('message:deleted', change('message:deleted'));
-    socket.on('message:reactions', change('message:reactions'));
-    socket.on('room:updated', change('room:updated'));
-    socket.on('dm:new', (m) => h()?.onDmNew(m));
-    socket.on('message:read', (p) => h()?.onRead(p));
-    socket.on('typing:start', (p) => h()?.onTypingStart(p));
-    socket.on('typing:stop', (p) => h()?.onTypingStop(p));
-    socket.on('user:online', (p) => h()?.onUserOnline(p));
-    socket.on('user:offline', (p) => h()?.onUserOffline(p));
-    socket.on('room:joined', (p) => p?.room && h()?.onRoomJoined(p.room));
-    socket.on('room:user-joined', (p) => h()?.onUserJoined(p));
-    socket.on('room:user-left', (p) => h()?.onUserLeft(p));
-    socket.on('unread:update', (p) => h()?.onUnread(p));
-    socket.on('notification', (p) => h()?.onNotification(p));
-    socket.on('error', (p) => h()?.onServerError(p));
+    socket.on(ServerEvent.MessageNew, change(ServerEvent.MessageNew));
+    socket.on(ServerEvent.MessageUpdated, change(ServerEvent.MessageUpdated));
+    socket.on(ServerEvent.MessageDeleted, change(ServerEvent.MessageDeleted));
+    socket.on(ServerEvent.MessageReactions, change(ServerEvent.MessageReactions));
+    socket.on(ServerEvent.RoomUpdated, change(ServerEvent.RoomUpdated));
+    socket.on(ServerEvent.DmNew, (m) => h()?.onDmNew(m));
+    socket.on(ServerEvent.MessageRead, (p) => h()?.onRead(p));
+    socket.on(ServerEvent.TypingStart, (p) => h()?.onTypingStart(p));
+    socket.on(ServerEvent.TypingStop, (p) => h()?.onTypingStop(p));
+    socket.on(ServerEvent.UserOnline, (p) => h()?.onUserOnline(p));
+    socket.on(ServerEvent.UserOffline, (p) => h()?.onUserOffline(p));
+    socket.on(ServerEvent.RoomJoined, (p) => p?.room && h()?.onRoomJoined(p.room));
+    socket.on(ServerEvent.RoomUserJoined, (p) => h()?.onUserJoined(p));
+    socket.on(ServerEvent.RoomUserLeft, (p) => h()?.onUserLeft(p));
+    socket.on(ServerEvent.UnreadUpdate, (p) => h()?.onUnread(p));
+    socket.on(ServerEvent.Notification, (p) => h()?.onNotification(p));
+    socket.on(ServerEvent.Error, (p) => h()?.onServerError(p));
   }
 
   /** Emits with an ack, resolving to an error ack on timeout or when not started. */
@@ -261,7 +262,7 @@ class Connection {
   }
 
   /** Fire and forget (no ack wanted). Dropped while disconnected. */
-  emitVolatile<E extends 'typing:start' | 'typing:stop'>(event: E, payload: { roomId: Id }): void {
+  emitVolatile<E extends typeof ClientEvent.TypingStart | typeof ClientEvent.TypingStop>(event: E, payload: { roomId: Id }): void {
     const socket = this.socket;
     if (!socket || !socket.connected) return;
     (socket as unknown as { emit: (ev: string, p: unknown) => void }).emit(event, payload);
@@ -272,14 +273,14 @@ export const connection = new Connection();
 
 /** The socket side of the app's API, backed by the one connection. */
 export const realtime: RealtimeApi = {
-  sendMessage: (p) => connection.emitAck('message:send', p),
-  editMessage: (messageId, content) => connection.emitAck('message:edit', { messageId, content }),
-  deleteMessage: (messageId) => connection.emitAck('message:delete', { messageId }),
-  react: (messageId, emoji) => connection.emitAck('message:react', { messageId, emoji }),
-  markRead: (messageId) => connection.emitAck('message:read', { messageId }),
-  typingStart: (roomId) => connection.emitVolatile('typing:start', { roomId }),
-  typingStop: (roomId) => connection.emitVolatile('typing:stop', { roomId }),
-  joinRoom: (roomId) => connection.emitAck('room:join', { roomId }),
-  sync: (rooms) => connection.emitAck('sync', { rooms }, 20_000),
-  focus: (roomId) => connection.emitAck('focus', { roomId }),
+  sendMessage: (p) => connection.emitAck(ClientEvent.MessageSend, p),
+  editMessage: (messageId, content) => connection.emitAck(ClientEvent.MessageEdit, { messageId, content }),
+  deleteMessage: (messageId) => connection.emitAck(ClientEvent.MessageDelete, { messageId }),
+  react: (messageId, emoji) => connection.emitAck(ClientEvent.MessageReact, { messageId, emoji }),
+  markRead: (messageId) => connection.emitAck(ClientEvent.MessageRead, { messageId }),
+  typingStart: (roomId) => connection.emitVolatile(ClientEvent.TypingStart, { roomId }),
+  typingStop: (roomId) => connection.emitVolatile(ClientEvent.TypingStop, { roomId }),
+  joinRoom: (roomId) => connection.emitAck(ClientEvent.RoomJoin, { roomId }),
+  sync: (rooms) => connection.emitAck(ClientEvent.Sync, { rooms }, 20_000),
+  focus: (roomId) => connection.emitAck(ClientEvent.Focus, { roomId }),
 };

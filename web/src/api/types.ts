@@ -1,88 +1,36 @@
 // The wire contract of Natter (docs/CONTRACT.md), as TypeScript types.
 // Objects are JSON, camelCase, ids are strings and times RFC 3339 strings.
 
-export type Id = string;
-
-export interface User {
-  id: Id;
-  username: string;
-  name: string;
-  avatar: string | null;
-}
-
-export type Role = 'admin' | 'moderator' | 'member';
-
-export interface Room {
-  id: Id;
-  name: string;
-  /** `""` when none. */
-  description: string;
-  isPrivate: boolean;
-  isDirect: boolean;
-  createdBy: Id;
-  createdAt: string;
-  /** The room's latest eventSeq. */
-  lastSeq: number;
-  unread: number;
-  mentions: number;
-  role: Role | null;
-  /** How many members the room has. */
-  memberCount: number;
-  /** DMs only: the other person. */
-  peer?: User;
-  /** My notification level here (push and page notifications). */
-  notifications: NotificationLevel;
-}
-
-/** `all` messages, only `mentions` (and DMs' default `all`), or `none`. */
-export type NotificationLevel = 'all' | 'mentions' | 'none';
-
-export interface Member {
-  user: User;
-  role: Role;
-  online: boolean;
-  lastSeen: string | null;
-  joinedAt: string;
-  /** The seq this member has read up to (their read cursor). */
-  lastReadSeq: number;
-}
-
-export interface Reaction {
-  emoji: string;
-  count: number;
-  /** In the order they reacted. */
-  userIds: Id[];
-}
-
-export type MessageType = 'text' | 'image' | 'file';
-
-export interface ReplyPreview {
-  id: Id;
-  content: string;
-  user: { username: string };
-}
-
-export interface Message {
-  id: Id;
-  roomId: Id;
-  userId: Id;
-  /** The message's place in its room (= eventSeq of its creation). */
-  seq: number;
-  content: string;
-  type: MessageType;
-  /** `/api/files/{id}` for `image`/`file` (name, size, dimensions: `GET …/info`). */
-  fileUrl: string | null;
-  replyToId: Id | null;
-  replyTo: ReplyPreview | null;
-  user: User;
-  reactions: Reaction[];
-  mentions: Id[];
-  clientId?: string | null;
-  createdAt: string;
-  updatedAt: string;
-  editedAt?: string | null;
-  deletedAt?: string | null;
-}
+// Generated from natter-core's Rust types (scripts/contract.sh; never edit them):
+// objects, event payloads, error codes and event names.
+import type { Id } from './generated/Id';
+import type { Message } from './generated/Message';
+import type { Me } from './generated/Me';
+import type { Reaction } from './generated/Reaction';
+import type { Room } from './generated/Room';
+import type { ErrorCode } from './generated/ErrorCode';
+import type { Member } from './generated/Member';
+import type { User } from './generated/User';
+import type { MessageType } from './generated/MessageType';
+import type { NotificationLevel } from './generated/NotificationLevel';
+import type { Role } from './generated/Role';
+import type { MessageChange } from './generated/MessageChange';
+import type { MessageDeleted } from './generated/MessageDeleted';
+import type { MessageReactions } from './generated/MessageReactions';
+import type { MessageRead } from './generated/MessageRead';
+import type { Notification } from './generated/Notification';
+import type { RoomUpdated } from './generated/RoomUpdated';
+import type { RoomUser } from './generated/RoomUser';
+import type { TypingStart } from './generated/TypingStart';
+import type { TypingStop } from './generated/TypingStop';
+import type { UnreadCounts } from './generated/UnreadCounts';
+import type { UserOffline } from './generated/UserOffline';
+import type { UserOnline } from './generated/UserOnline';
+import { ClientEvent, ServerEvent } from './generated/events';
+export type { ClientEventName, ServerEventName } from './generated/events';
+export { ClientEvent, ServerEvent };
+export type { Id, Message, Me, Reaction, Room, ErrorCode, Member, User, MessageType, NotificationLevel, Role };
+export type { ReplyTo as ReplyPreview } from './generated/ReplyTo';
 
 export interface UploadedFile {
   id: Id;
@@ -98,16 +46,6 @@ export interface UploadedFile {
 
 // ---- errors ----
 
-export type ErrorCode =
-  | 'invalid'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'too_large'
-  | 'rate_limited'
-  | 'internal';
-
 /** Failures the client itself reports (never sent by the server). */
 export type ClientErrorCode = 'offline' | 'timeout' | 'network' | 'aborted';
 
@@ -122,11 +60,6 @@ export interface ErrorEnvelope {
 }
 
 // ---- REST envelopes ----
-
-/** The signed-in user: a User plus their email (register, login, `GET /api/me`). */
-export interface Me extends User {
-  email: string;
-}
 
 export interface AuthResponse {
   user: Me;
@@ -180,73 +113,19 @@ export interface FileEnvelope {
 // ---- Socket.IO payloads ----
 
 /** A room change as delivered live: carries the room's eventSeq (docs/CONTRACT.md §7). */
-export type MessageWithSeq = Message & { eventSeq: number };
-
-export interface MessageDeletedPayload {
-  messageId: Id;
-  roomId: Id;
-  eventSeq: number;
-}
-
-export interface MessageReactionsPayload {
-  messageId: Id;
-  roomId: Id;
-  reactions: Reaction[];
-  eventSeq: number;
-}
-
+export type MessageWithSeq = MessageChange;
+export type MessageDeletedPayload = MessageDeleted;
+export type MessageReactionsPayload = MessageReactions;
 /** `room:updated`: a room's settings as every member sees them. */
-export interface RoomUpdatedPayload {
-  roomId: Id;
-  name: string;
-  description: string;
-  isPrivate: boolean;
-  eventSeq: number;
-}
-
-export interface MessageReadPayload {
-  messageId: Id;
-  roomId: Id;
-  userId: Id;
-  seq: number;
-}
-
-export interface TypingStartPayload {
-  userId: Id;
-  username: string;
-  roomId: Id;
-}
-export interface TypingStopPayload {
-  userId: Id;
-  roomId: Id;
-}
-
-export interface UserOnlinePayload {
-  userId: Id;
-  username: string;
-}
-export interface UserOfflinePayload {
-  userId: Id;
-  username: string;
-  lastSeen: string;
-}
-
-export interface RoomUserPayload {
-  roomId: Id;
-  user: User;
-}
-
-export interface UnreadUpdatePayload {
-  roomId: Id;
-  unread: number;
-  mentions: number;
-}
-
-export interface NotificationPayload {
-  kind: 'mention' | 'dm';
-  roomId: Id;
-  message: Message;
-}
+export type RoomUpdatedPayload = RoomUpdated;
+export type MessageReadPayload = MessageRead;
+export type TypingStartPayload = TypingStart;
+export type TypingStopPayload = TypingStop;
+export type UserOnlinePayload = UserOnline;
+export type UserOfflinePayload = UserOffline;
+export type RoomUserPayload = RoomUser;
+export type UnreadUpdatePayload = UnreadCounts;
+export type NotificationPayload = Notification;
 
 export interface SocketErrorPayload {
   message: string;
@@ -255,11 +134,11 @@ export interface SocketErrorPayload {
 
 /** The names of the room changes that carry an eventSeq and come back from `sync`. */
 export type RoomChangeEventName =
-  | 'message:new'
-  | 'message:updated'
-  | 'message:deleted'
-  | 'message:reactions'
-  | 'room:updated';
+  | typeof ServerEvent.MessageNew
+  | typeof ServerEvent.MessageUpdated
+  | typeof ServerEvent.MessageDeleted
+  | typeof ServerEvent.MessageReactions
+  | typeof ServerEvent.RoomUpdated;
 
 export interface SyncEvent {
   eventSeq: number;
@@ -298,40 +177,40 @@ export interface SyncResult {
 
 /** Events the server sends (docs/CONTRACT.md §3.2). */
 export interface ServerToClientEvents {
-  'message:new': (m: MessageWithSeq) => void;
-  'message:updated': (m: MessageWithSeq) => void;
-  'message:deleted': (p: MessageDeletedPayload) => void;
-  'message:reactions': (p: MessageReactionsPayload) => void;
-  'message:read': (p: MessageReadPayload) => void;
-  'typing:start': (p: TypingStartPayload) => void;
-  'typing:stop': (p: TypingStopPayload) => void;
-  'user:online': (p: UserOnlinePayload) => void;
-  'user:offline': (p: UserOfflinePayload) => void;
-  'room:joined': (p: { room: Room }) => void;
-  'room:user-joined': (p: RoomUserPayload) => void;
-  'room:user-left': (p: RoomUserPayload) => void;
-  'room:updated': (p: RoomUpdatedPayload) => void;
-  'dm:new': (m: Message & { eventSeq?: number }) => void;
-  'unread:update': (p: UnreadUpdatePayload) => void;
-  notification: (p: NotificationPayload) => void;
-  error: (p: SocketErrorPayload) => void;
+  [ServerEvent.MessageNew]: (m: MessageWithSeq) => void;
+  [ServerEvent.MessageUpdated]: (m: MessageWithSeq) => void;
+  [ServerEvent.MessageDeleted]: (p: MessageDeletedPayload) => void;
+  [ServerEvent.MessageReactions]: (p: MessageReactionsPayload) => void;
+  [ServerEvent.MessageRead]: (p: MessageReadPayload) => void;
+  [ServerEvent.TypingStart]: (p: TypingStartPayload) => void;
+  [ServerEvent.TypingStop]: (p: TypingStopPayload) => void;
+  [ServerEvent.UserOnline]: (p: UserOnlinePayload) => void;
+  [ServerEvent.UserOffline]: (p: UserOfflinePayload) => void;
+  [ServerEvent.RoomJoined]: (p: { room: Room }) => void;
+  [ServerEvent.RoomUserJoined]: (p: RoomUserPayload) => void;
+  [ServerEvent.RoomUserLeft]: (p: RoomUserPayload) => void;
+  [ServerEvent.RoomUpdated]: (p: RoomUpdatedPayload) => void;
+  [ServerEvent.DmNew]: (m: Message & { eventSeq?: number }) => void;
+  [ServerEvent.UnreadUpdate]: (p: UnreadUpdatePayload) => void;
+  [ServerEvent.Notification]: (p: NotificationPayload) => void;
+  [ServerEvent.Error]: (p: SocketErrorPayload) => void;
 }
 
 /** Events the client sends, each with its ack (docs/CONTRACT.md §3.1). */
 export interface ClientToServerEvents {
-  'room:join': (p: { roomId: Id }, ack: AckCallback<{ room?: Room }>) => void;
-  'room:leave': (p: { roomId: Id }, ack: AckCallback) => void;
-  'message:send': (p: SendMessagePayload, ack: AckCallback<{ message: Message }>) => void;
-  'message:edit': (p: { messageId: Id; content: string }, ack: AckCallback<{ message?: Message }>) => void;
-  'message:delete': (p: { messageId: Id }, ack: AckCallback) => void;
-  'typing:start': (p: { roomId: Id }, ack: AckCallback) => void;
-  'typing:stop': (p: { roomId: Id }, ack: AckCallback) => void;
-  'message:react': (p: { messageId: Id; emoji: string }, ack: AckCallback) => void;
-  'message:read': (p: { messageId: Id }, ack: AckCallback) => void;
-  'dm:send': (p: { recipientId: Id; content: string; clientId?: string }, ack: AckCallback<{ message: Message }>) => void;
-  sync: (p: SyncRequest, ack: AckCallback<SyncResult>) => void;
+  [ClientEvent.RoomJoin]: (p: { roomId: Id }, ack: AckCallback<{ room?: Room }>) => void;
+  [ClientEvent.RoomLeave]: (p: { roomId: Id }, ack: AckCallback) => void;
+  [ClientEvent.MessageSend]: (p: SendMessagePayload, ack: AckCallback<{ message: Message }>) => void;
+  [ClientEvent.MessageEdit]: (p: { messageId: Id; content: string }, ack: AckCallback<{ message?: Message }>) => void;
+  [ClientEvent.MessageDelete]: (p: { messageId: Id }, ack: AckCallback) => void;
+  [ClientEvent.TypingStart]: (p: { roomId: Id }, ack: AckCallback) => void;
+  [ClientEvent.TypingStop]: (p: { roomId: Id }, ack: AckCallback) => void;
+  [ClientEvent.MessageReact]: (p: { messageId: Id; emoji: string }, ack: AckCallback) => void;
+  [ClientEvent.MessageRead]: (p: { messageId: Id }, ack: AckCallback) => void;
+  [ClientEvent.DmSend]: (p: { recipientId: Id; content: string; clientId?: string }, ack: AckCallback<{ message: Message }>) => void;
+  [ClientEvent.Sync]: (p: SyncRequest, ack: AckCallback<SyncResult>) => void;
   /** The room this tab shows, visible and focused (null: none); no push for it. */
-  focus: (p: { roomId: Id | null }, ack: AckCallback) => void;
+  [ClientEvent.Focus]: (p: { roomId: Id | null }, ack: AckCallback) => void;
 }
 
 /** A room change, whether it came live or from `sync`, normalised. */
