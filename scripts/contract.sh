@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web UI's TypeScript types of the wire contract are generated from the Rust types
 # of natter-core (objects, event payloads, error codes: ts-rs; event names: a test of
-# events.rs) into web/src/api/generated/, and committed.
+# events.rs) and of the REST bodies of natter-server's http/ into web/src/api/generated/,
+# and committed.
 #
 #   scripts/contract.sh           # regenerate web/src/api/generated/
 #   scripts/contract.sh --check   # regenerate into a temp dir; fail on any difference (CI)
@@ -10,6 +11,8 @@ cd "$(dirname "$0")/.."
 out=web/src/api/generated
 generate() { # DIR
   TS_RS_EXPORT_DIR="$1" cargo test -q -p natter-core --features ts --lib export_bindings >/dev/null
+  # REST request and response bodies (they use the core types above)
+  TS_RS_EXPORT_DIR="$1" cargo test -q -p natter-server --features ts --lib export_bindings >/dev/null
 }
 if [ "${1:-}" = --check ]; then
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/natter-contract.XXXXXX")

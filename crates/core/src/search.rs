@@ -542,6 +542,7 @@ impl Cursor {
 /// A piece of a snippet: text as written, and whether it matched.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Piece {
     pub text: String,
     #[serde(rename = "match")]

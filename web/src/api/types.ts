@@ -32,17 +32,8 @@ export { ClientEvent, ServerEvent };
 export type { Id, Message, Me, Reaction, Room, ErrorCode, Member, User, MessageType, NotificationLevel, Role };
 export type { ReplyTo as ReplyPreview } from './generated/ReplyTo';
 
-export interface UploadedFile {
-  id: Id;
-  url: string;
-  /** The uploader's file name (made safe by the server). */
-  name?: string;
-  thumbnailUrl: string | null;
-  contentType: string;
-  size: number;
-  width?: number;
-  height?: number;
-}
+/** An uploaded file (`POST /api/upload`, `GET /api/files/{id}/info`). */
+export type { FileInfo as UploadedFile } from './generated/FileInfo';
 
 // ---- errors ----
 
@@ -61,54 +52,22 @@ export interface ErrorEnvelope {
 
 // ---- REST envelopes ----
 
-export interface AuthResponse {
-  user: Me;
-  token: string;
-}
-export interface UserEnvelope {
-  user: User;
-}
-export interface RoomEnvelope {
-  room: Room;
-}
-export interface RoomsEnvelope {
-  rooms: Room[];
-}
-export interface UsersEnvelope {
-  users: User[];
-}
-export interface MembersEnvelope {
-  members: Member[];
-}
-export interface MemberEnvelope {
-  member: Member;
-}
-export interface MessageEnvelope {
-  message: Message;
-}
-export interface MessagesPage {
-  messages: Message[];
-  hasMore: boolean;
-  /** With `around` only. */
-  hasMoreBefore?: boolean;
-  hasMoreAfter?: boolean;
-}
+// REST response bodies, generated from the server's `http/` structs.
+export type { SessionBody as AuthResponse } from './generated/SessionBody';
+export type { MeBody } from './generated/MeBody';
+export type { UserBody as UserEnvelope } from './generated/UserBody';
+export type { RoomBody as RoomEnvelope } from './generated/RoomBody';
+export type { RoomsBody as RoomsEnvelope } from './generated/RoomsBody';
+export type { UsersBody as UsersEnvelope } from './generated/UsersBody';
+export type { MembersBody as MembersEnvelope } from './generated/MembersBody';
+export type { MemberBody as MemberEnvelope } from './generated/MemberBody';
+export type { MessageBody as MessageEnvelope } from './generated/MessageBody';
+export type { MessagesBody as MessagesPage } from './generated/MessagesBody';
 /** One piece of a search snippet: text as written; `match` pieces are highlighted. */
-export interface SnippetPiece {
-  text: string;
-  match: boolean;
-}
-export interface SearchResult {
-  message: Message;
-  snippet: SnippetPiece[];
-}
-export interface SearchPage {
-  results: SearchResult[];
-  nextCursor: string | null;
-}
-export interface FileEnvelope {
-  file: UploadedFile;
-}
+export type { Piece as SnippetPiece } from './generated/Piece';
+export type { SearchResult } from './generated/SearchResult';
+export type { SearchBody as SearchPage } from './generated/SearchBody';
+export type { FileBody as FileEnvelope } from './generated/FileBody';
 
 // ---- Socket.IO payloads ----
 

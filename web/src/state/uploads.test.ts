@@ -29,7 +29,7 @@ function harness() {
 }
 
 const file = (name: string, type = 'text/plain') => new File(['hello'], name, { type });
-const uploaded = (id: string): UploadedFile => ({ id, url: `/api/files/${id}`, thumbnailUrl: null, contentType: 'text/plain', size: 5 });
+const uploaded = (id: string): UploadedFile => ({ id, url: `/api/files/${id}`, name: 'a.txt', thumbnailUrl: null, contentType: 'text/plain', size: 5 });
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('uploads', () => {

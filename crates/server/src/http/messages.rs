@@ -38,6 +38,7 @@ pub struct HistoryQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct MessagesBody {
     messages: Vec<Message>,
@@ -45,17 +46,21 @@ pub struct MessagesBody {
     /// With `around` only: older / newer messages exist beyond this page
     /// (`hasMore` is then `hasMoreBefore`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     has_more_before: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     has_more_after: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct MessageBody {
     message: Message,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct PostMessage {
     room_id: Id,
@@ -70,6 +75,7 @@ pub struct PostMessage {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct EditBody {
     content: String,
 }

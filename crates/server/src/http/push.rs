@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct KeyBody {
     /// The VAPID public key: base64url of the uncompressed P-256 point, the
     /// `applicationServerKey` of `pushManager.subscribe`.
@@ -28,6 +29,7 @@ pub struct KeyBody {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SubscriptionKeys {
     p256dh: String,
     auth: String,
@@ -35,31 +37,37 @@ pub struct SubscriptionKeys {
 
 /// What `PushSubscription.toJSON()` gives in a browser (`expirationTime` ignored).
 #[derive(Debug, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SubscribeBody {
     endpoint: String,
     keys: SubscriptionKeys,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct EndpointBody {
     endpoint: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionView {
     id: Id,
     endpoint: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     created_at: OffsetDateTime,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SubscriptionEnvelope {
     subscription: SubscriptionView,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LevelBody {
     level: NotificationLevel,
 }

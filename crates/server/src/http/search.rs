@@ -35,6 +35,7 @@ pub struct SearchQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SearchResult {
     message: Message,
     /// Text around the best matches (≤ ~200 characters); matched words as
@@ -43,6 +44,7 @@ pub struct SearchResult {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchBody {
     results: Vec<SearchResult>,

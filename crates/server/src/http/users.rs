@@ -23,11 +23,13 @@ pub struct UserQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct UsersBody {
     users: Vec<User>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct UserBody {
     user: User,
 }
