@@ -117,18 +117,20 @@ export interface AckErr {
 export type Ack<T = object> = AckOk<T> | AckErr;
 export type AckCallback<T = object> = (res: Ack<T>) => void;
 
-export interface SendMessagePayload {
-  roomId: Id;
-  content: string;
-  replyToId?: Id;
-  type?: MessageType;
-  fileUrl?: string;
-  clientId?: string;
-}
-
-export interface SyncRequest {
-  rooms: Record<Id, number>;
-}
+// Client event payloads and ack bodies, generated from the gateway's structs.
+import type { DmPayload } from './generated/DmPayload';
+import type { EditPayload } from './generated/EditPayload';
+import type { FocusPayload } from './generated/FocusPayload';
+import type { MessageAck } from './generated/MessageAck';
+import type { MessageRef } from './generated/MessageRef';
+import type { ReactPayload } from './generated/ReactPayload';
+import type { RoomRef } from './generated/RoomRef';
+import type { SendPayload } from './generated/SendPayload';
+import type { SyncPayload } from './generated/SyncPayload';
+export type { DmPayload, EditPayload, FocusPayload, MessageAck, MessageRef, ReactPayload, RoomRef };
+export type SendMessagePayload = SendPayload;
+export type SyncRequest = SyncPayload;
+/** `sync`'s ack (the generated `SyncAck`, with each event's name narrowed). */
 export interface SyncResult {
   events: SyncEvent[];
   reset: Id[];
@@ -157,19 +159,19 @@ export interface ServerToClientEvents {
 
 /** Events the client sends, each with its ack (docs/CONTRACT.md §3.1). */
 export interface ClientToServerEvents {
-  [ClientEvent.RoomJoin]: (p: { roomId: Id }, ack: AckCallback<{ room?: Room }>) => void;
-  [ClientEvent.RoomLeave]: (p: { roomId: Id }, ack: AckCallback) => void;
-  [ClientEvent.MessageSend]: (p: SendMessagePayload, ack: AckCallback<{ message: Message }>) => void;
-  [ClientEvent.MessageEdit]: (p: { messageId: Id; content: string }, ack: AckCallback<{ message?: Message }>) => void;
-  [ClientEvent.MessageDelete]: (p: { messageId: Id }, ack: AckCallback) => void;
-  [ClientEvent.TypingStart]: (p: { roomId: Id }, ack: AckCallback) => void;
-  [ClientEvent.TypingStop]: (p: { roomId: Id }, ack: AckCallback) => void;
-  [ClientEvent.MessageReact]: (p: { messageId: Id; emoji: string }, ack: AckCallback) => void;
-  [ClientEvent.MessageRead]: (p: { messageId: Id }, ack: AckCallback) => void;
-  [ClientEvent.DmSend]: (p: { recipientId: Id; content: string; clientId?: string }, ack: AckCallback<{ message: Message }>) => void;
+  [ClientEvent.RoomJoin]: (p: RoomRef, ack: AckCallback<{ room: Room }>) => void;
+  [ClientEvent.RoomLeave]: (p: RoomRef, ack: AckCallback) => void;
+  [ClientEvent.MessageSend]: (p: SendMessagePayload, ack: AckCallback<MessageAck>) => void;
+  [ClientEvent.MessageEdit]: (p: EditPayload, ack: AckCallback<MessageAck>) => void;
+  [ClientEvent.MessageDelete]: (p: MessageRef, ack: AckCallback<MessageAck>) => void;
+  [ClientEvent.TypingStart]: (p: RoomRef, ack: AckCallback) => void;
+  [ClientEvent.TypingStop]: (p: RoomRef, ack: AckCallback) => void;
+  [ClientEvent.MessageReact]: (p: ReactPayload, ack: AckCallback<MessageReactionsPayload>) => void;
+  [ClientEvent.MessageRead]: (p: MessageRef, ack: AckCallback<MessageReadPayload>) => void;
+  [ClientEvent.DmSend]: (p: DmPayload, ack: AckCallback<MessageAck>) => void;
   [ClientEvent.Sync]: (p: SyncRequest, ack: AckCallback<SyncResult>) => void;
   /** The room this tab shows, visible and focused (null: none); no push for it. */
-  [ClientEvent.Focus]: (p: { roomId: Id | null }, ack: AckCallback) => void;
+  [ClientEvent.Focus]: (p: FocusPayload, ack: AckCallback) => void;
 }
 
 /** A room change, whether it came live or from `sync`, normalised. */

@@ -1,4 +1,5 @@
-//! Shapes of client event payloads and of the acks' bodies.
+//! Shapes of client event payloads and of the acks' bodies (their TypeScript is
+//! generated for the web UI: scripts/contract.sh).
 
 use std::collections::BTreeMap;
 
@@ -6,18 +7,21 @@ use natter_core::{Id, Message, MessageType, RoomEvent};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct RoomRef {
     pub room_id: Id,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageRef {
     pub message_id: Id,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct SendPayload {
     pub room_id: Id,
@@ -30,6 +34,7 @@ pub struct SendPayload {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct EditPayload {
     pub message_id: Id,
@@ -37,6 +42,7 @@ pub struct EditPayload {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct ReactPayload {
     pub message_id: Id,
@@ -44,6 +50,7 @@ pub struct ReactPayload {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[serde(rename_all = "camelCase")]
 pub struct DmPayload {
     pub recipient_id: Id,
@@ -52,6 +59,7 @@ pub struct DmPayload {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncPayload {
     pub rooms: BTreeMap<Id, i64>,
@@ -61,11 +69,13 @@ pub struct SyncPayload {
 pub struct Empty {}
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, rename = "MessageAck"))]
 pub struct MessageBody {
     pub message: Message,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, rename = "SyncAck"))]
 pub struct SyncBody {
     pub events: Vec<RoomEvent>,
     pub reset: Vec<Id>,
@@ -79,6 +89,7 @@ pub struct ErrorEvent {
 
 /// `focus`: the room this socket shows, visible and focused, or `null`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct FocusPayload {
     pub room_id: Option<Id>,
