@@ -272,16 +272,27 @@ pub mod payload {
         pub room: Room,
     }
 
-    /// `room:updated`: a room's settings as every member sees them (the
-    /// viewer's own fields, such as unread counts or role, are not part of it).
+    /// What `room:updated` tells of the room: the settings every member sees
+    /// alike (a `Room`'s viewer-specific fields, unread counts or role, are
+    /// not part of a broadcast).
+    #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+    #[serde(rename_all = "camelCase")]
+    pub struct RoomSettings {
+        pub id: Id,
+        pub name: String,
+        pub description: String,
+        pub is_private: bool,
+    }
+
+    /// `room:updated {roomId, room, eventSeq}`: a room's name, description or
+    /// privacy changed.
     #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
     #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
     #[serde(rename_all = "camelCase")]
     pub struct RoomUpdated {
         pub room_id: Id,
-        pub name: String,
-        pub description: String,
-        pub is_private: bool,
+        pub room: RoomSettings,
         pub event_seq: i64,
     }
 
@@ -290,9 +301,12 @@ pub mod payload {
         pub fn of(room: &Room) -> Self {
             RoomUpdated {
                 room_id: room.id,
-                name: room.name.clone(),
-                description: room.description.clone(),
-                is_private: room.is_private,
+                room: RoomSettings {
+                    id: room.id,
+                    name: room.name.clone(),
+                    description: room.description.clone(),
+                    is_private: room.is_private,
+                },
                 event_seq: room.last_seq,
             }
         }

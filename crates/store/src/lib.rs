@@ -64,6 +64,14 @@ pub struct RoomPatch {
     pub is_private: Option<bool>,
 }
 
+impl RoomPatch {
+    /// Changes nothing: `Store::update_room` then takes no seq and logs no
+    /// `room:updated`, and nothing is broadcast.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.description.is_none() && self.is_private.is_none()
+    }
+}
+
 /// A message to store. Content is validated; `mentions` are the ids of the
 /// room members it mentions (resolved by the caller via [`Store::resolve_mentions`]).
 #[derive(Debug, Clone)]

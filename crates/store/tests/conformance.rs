@@ -273,7 +273,8 @@ async fn rooms_members_and_roles(s: S) {
         log[0].data,
         serde_json::to_value(payload::RoomUpdated::of(&patched)).unwrap()
     );
-    assert_eq!(log[0].data["name"], "lobby");
+    assert_eq!(log[0].data["room"]["name"], "lobby");
+    assert_eq!(log[0].data["roomId"], json!(r.id.to_string()));
     let same = s
         .update_room(r.id, RoomPatch::default(), alice.user.id)
         .await

@@ -34,7 +34,9 @@ describe('room:updated', () => {
     assert.equal(patched.lastSeq, before + 1, 'the change takes the room\'s next seq');
     const got = await live;
     assert.deepEqual(got, {
-      roomId: room.id, name: 'lobby', description: 'new topic', isPrivate: false, eventSeq: before + 1,
+      roomId: room.id,
+      room: { id: room.id, name: 'lobby', description: 'new topic', isPrivate: false },
+      eventSeq: before + 1,
     });
     await leak;
     assert.equal((await n.myRoom(bob, room.id)).name, 'lobby');
@@ -54,8 +56,8 @@ describe('room:updated', () => {
     assert.equal(logged.length, 1);
     assert.equal(logged[0].eventSeq, start + 1);
     assert.deepEqual(logged[0].data, payload);
-    assert.equal(payload.isPrivate, true);
-    assert.equal(payload.name, 'lobby', 'fields not in the patch keep their values');
+    assert.equal(payload.room.isPrivate, true);
+    assert.equal(payload.room.name, 'lobby', 'fields not in the patch keep their values');
   });
 
   test('a patch that changes nothing sends nothing and takes no seq', T, async () => {

@@ -92,7 +92,9 @@ export function toRoomChange(event: string, data: unknown, fallback?: { roomId: 
     }
     case ServerEvent.RoomUpdated: {
       const p = data as RoomUpdatedPayload;
-      return { kind: 'room', roomId, eventSeq, name: p.name, description: p.description, isPrivate: p.isPrivate };
+      if (typeof p.room !== 'object' || p.room === null) return null;
+      const { name, description, isPrivate } = p.room;
+      return { kind: 'room', roomId, eventSeq, name, description, isPrivate };
     }
     default:
       return null;

@@ -168,7 +168,7 @@ describe('catch-up', () => {
     const events: SyncEvent[] = [
       { eventSeq: 4, roomId: 'r1', event: 'message:new', data: { ...msg(4), eventSeq: 4 } },
       { eventSeq: 5, roomId: 'r1', event: 'room:updated',
-        data: { roomId: 'r1', name: 'hall', description: '', isPrivate: false, eventSeq: 5 } },
+        data: { roomId: 'r1', room: { id: 'r1', name: 'hall', description: '', isPrivate: false }, eventSeq: 5 } },
     ];
     t.setSync((req) => ({ ok: true, events: events.filter((e) => e.eventSeq > (req['r1'] ?? 0)), reset: [] }));
     await t.chat.syncRooms();

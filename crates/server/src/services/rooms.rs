@@ -87,8 +87,7 @@ impl App {
                 .transpose()?,
             is_private: changes.is_private,
         };
-        let changed =
-            patch.name.is_some() || patch.description.is_some() || patch.is_private.is_some();
+        let changed = !patch.is_empty();
         // Held from the seq to the broadcast, as edits do (services/order.rs).
         let _order = self.room_locks.lock(id).await;
         let room = self.store.update_room(id, patch, who.user_id).await?;

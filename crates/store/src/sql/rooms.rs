@@ -73,7 +73,7 @@ pub(super) async fn create(p: &Pools, room: NewRoom) -> Result<Room> {
 /// its `lastSeq`, so the change's `eventSeq` is `room.last_seq`. A patch that
 /// changes nothing writes nothing.
 pub(super) async fn update(p: &Pools, id: Id, patch: RoomPatch, viewer: Id) -> Result<Room> {
-    let empty = patch.name.is_none() && patch.description.is_none() && patch.is_private.is_none();
+    let empty = patch.is_empty();
     let mut tx = p.begin().await?;
     let done = sqlx::query(
         "UPDATE rooms SET name = COALESCE($2, name), description = COALESCE($3, description),
