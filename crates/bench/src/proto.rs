@@ -116,7 +116,7 @@ pub fn emit(ack: Option<u64>, name: &str, data: &serde_json::Value) -> String {
 
 /// `message:send` framed without building a JSON tree (ids and stamps need no escaping).
 pub fn message_send(ack: u64, room_id: &str, content: &str) -> String {
-    let name = natter_core::events::ClientEvent::MessageSend.name();
+    let name = natter_core::events::ClientEventName::MessageSend.as_str();
     format!("42{ack}[\"{name}\",{{\"roomId\":\"{room_id}\",\"content\":\"{content}\"}}]")
 }
 

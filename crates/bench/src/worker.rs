@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use natter_core::events::{ClientEvent, ServerEvent};
+use natter_core::events::{ClientEventName, ServerEventName};
 
 use crate::proto::{self, Packet};
 use crate::stats::{self, hist, now_ns, record};
@@ -369,7 +369,7 @@ impl Conn {
         bump(&self.ctx.c.syncs);
         let frame = proto::emit(
             Some(id),
-            ClientEvent::Sync.name(),
+            ClientEventName::Sync.as_str(),
             &serde_json::json!({ "rooms": rooms }),
         );
         w.send(Message::Text(frame.into())).await?;
@@ -486,8 +486,8 @@ impl Conn {
             Packet::Ping => {
                 w.send(Message::Text("3".into())).await?;
             }
-            Packet::Event { name, body } => match ServerEvent::parse(name) {
-                Some(ServerEvent::MessageNew) => {
+            Packet::Event { name, body } => match ServerEventName::parse(name) {
+                Some(ServerEventName::MessageNew) => {
                     if let Some((t, step)) = proto::read_stamp(body) {
                         if step == self.ctx.step.load(Ordering::Relaxed) {
                             bump(&self.ctx.c.delivered);
@@ -503,7 +503,7 @@ impl Conn {
                         self.on_live(w, body).await?;
                     }
                 }
-                Some(ServerEvent::Error) => {
+                Some(ServerEventName::Error) => {
                     bump(&self.ctx.c.error_events);
                     self.note_ack_error(body);
                 }
@@ -547,7 +547,7 @@ impl Conn {
         for room in self.spec.rooms.clone() {
             let frame = proto::emit(
                 None,
-                ClientEvent::RoomJoin.name(),
+                ClientEventName::RoomJoin.as_str(),
                 &serde_json::json!({ "roomId": room }),
             );
             w.send(Message::Text(frame.into())).await?;

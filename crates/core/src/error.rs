@@ -1,7 +1,7 @@
 //! The one error type of Natter. Every failure a client can see is one of these
 //! variants; the server maps them once to HTTP statuses and socket acks.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -39,7 +39,7 @@ pub enum Error {
 }
 
 /// The stable, machine-readable code of an error: the same on REST and sockets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "snake_case")]
@@ -83,7 +83,7 @@ impl ErrorCode {
 }
 
 /// `{code, message}` as sent to clients (inside `{error: …}` on REST and acks).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ErrorBody {

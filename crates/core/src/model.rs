@@ -345,17 +345,29 @@ pub struct Message {
     pub deleted_at: Option<OffsetDateTime>,
 }
 
-/// One stored change of a room, as `sync` returns it: `event` and `data` are the
-/// live event's name and payload exactly.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// One stored change of a room, as `sync` returns it: `{eventSeq, roomId,
+/// event, data}`, `event` and `data` being the live event's name and payload
+/// exactly.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct RoomEvent {
     pub event_seq: i64,
     pub room_id: Id,
-    pub event: String,
-    pub data: serde_json::Value,
+    #[serde(flatten)]
+    pub event: crate::events::ServerEvent,
+}
+
+impl RoomEvent {
+    /// The event's wire name, e.g. `message:new`.
+    pub fn name(&self) -> &'static str {
+        self.event.name().as_str()
+    }
+
+    /// The payload as the wire's JSON (what a replaying client reads).
+    pub fn data(&self) -> serde_json::Value {
+        serde_json::to_value(self.event.data()).unwrap_or_default()
+    }
 }
 
 /// Unread and mention counts of one member in one room.

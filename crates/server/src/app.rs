@@ -8,7 +8,6 @@ use natter_core::events::ServerEvent;
 use natter_core::Id;
 use natter_realtime::Engine;
 use natter_store::Store;
-use serde::Serialize;
 
 use crate::auth::Tokens;
 use crate::config::ServeArgs;
@@ -66,34 +65,34 @@ pub fn user_channel(user: Id) -> String {
 
 /// Sends an event to a broadcast's sockets (encoded once); a payload that
 /// cannot be encoded is a bug, logged.
-pub fn emit_to(
-    to: natter_realtime::Broadcast,
-    event: ServerEvent,
-    data: &(impl Serialize + ?Sized),
-) {
-    if let Err(e) = to.emit(event.name(), data) {
-        tracing::error!(event = event.name(), error = %e, "could not encode an event");
+pub fn emit_to(to: natter_realtime::Broadcast, event: ServerEvent) {
+    let name = event.name().as_str();
+    if let Err(e) = to.emit(name, &event.data()) {
+        tracing::error!(event = name, error = %e, "could not encode an event");
     }
+}
+
+/// Sends an event to one socket (its own `room:joined`, an `error`).
+pub fn emit_socket<S: Send + Sync + 'static>(
+    socket: &natter_realtime::Socket<S>,
+    event: ServerEvent,
+) -> Result<(), natter_realtime::EmitError> {
+    socket.emit(event.name().as_str(), &event.data())
 }
 
 impl App {
     /// Broadcast to everyone subscribed to a room. Encoded once by the engine.
-    pub fn emit_room<T: Serialize + ?Sized>(&self, room: Id, event: ServerEvent, data: &T) {
-        self.emit(self.engine.to(NS, &room_channel(room)), event, data);
+    pub fn emit_room(&self, room: Id, event: ServerEvent) {
+        self.emit(self.engine.to(NS, &room_channel(room)), event);
     }
 
     /// Broadcast to every socket of one user.
-    pub fn emit_user<T: Serialize + ?Sized>(&self, user: Id, event: ServerEvent, data: &T) {
-        self.emit(self.engine.to(NS, &user_channel(user)), event, data);
+    pub fn emit_user(&self, user: Id, event: ServerEvent) {
+        self.emit(self.engine.to(NS, &user_channel(user)), event);
     }
 
-    pub fn emit(
-        &self,
-        to: natter_realtime::Broadcast,
-        event: ServerEvent,
-        data: &(impl Serialize + ?Sized),
-    ) {
-        emit_to(to, event, data);
+    pub fn emit(&self, to: natter_realtime::Broadcast, event: ServerEvent) {
+        emit_to(to, event);
     }
 
     /// Subscribe every open socket of `user` (on every node) to `room`.

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use natter_core::events::ClientEvent;
+use natter_core::events::ClientEventName;
 use natter_realtime::{
     AckSender, ConnectError, ConnectInfo, DisconnectReason, Event, Fanout, FanoutAction, FanoutOp,
     Handler, Socket, SocketRef,
@@ -197,7 +197,7 @@ fn histogram(name: &str, help: &str) -> Histogram {
 /// The label of an incoming event: its name when it is one of ours, else
 /// `unknown` (a client cannot grow the label set).
 fn event_label(name: &str) -> &'static str {
-    ClientEvent::parse(name).map_or("unknown", ClientEvent::name)
+    ClientEventName::parse(name).map_or("unknown", ClientEventName::as_str)
 }
 
 /// Wraps the gateway: counts and times every socket event.
@@ -235,8 +235,8 @@ impl<H: Handler> Handler for Metered<H> {
             .with_label_values(&[label])
             .observe(took);
         if matches!(
-            ClientEvent::parse(label),
-            Some(ClientEvent::MessageSend | ClientEvent::DmSend)
+            ClientEventName::parse(label),
+            Some(ClientEventName::MessageSend | ClientEventName::DmSend)
         ) {
             self.metrics.message_send_seconds.observe(took);
         }

@@ -134,7 +134,7 @@ impl App {
                         username,
                         last_seen: at,
                     };
-                    self.emit(to, ServerEvent::UserOffline, &offline);
+                    self.emit(to, ServerEvent::UserOffline(offline));
                 }
             }
             Err(e) => tracing::warn!(error = %e, "presence: could not list rooms"),

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use natter_core::events::{payload, ServerEvent};
 use natter_core::{
     Id, Me, Member, Message, MessageType, NotificationLevel, Reaction, ReplyTo, ReplyUser, Role,
-    Room, User,
+    Room, RoomEvent, User,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -284,75 +284,90 @@ fn message(row: MessageRow, reactions: Vec<Reaction>, mentions: Vec<Id>) -> Resu
     })
 }
 
-/// A room change as it goes into the room log: the live event's name and
-/// exactly its payload.
+/// A room change as it goes into the room log: the live event itself (its
+/// name and exactly its payload are what `sync` returns).
 pub(crate) struct LoggedEvent {
     pub event: ServerEvent,
-    pub data: Value,
     /// The message the event is about (found again when it is edited or
     /// deleted); `None` for a change of the room itself.
     pub message_id: Option<Id>,
 }
 
-fn to_value(v: impl serde::Serialize) -> Result<Value> {
-    serde_json::to_value(v).map_err(|e| natter_core::Error::internal(format!("payload: {e}")))
-}
-
 impl LoggedEvent {
-    /// `message:new` / `message:updated`: the message plus `eventSeq`.
-    pub fn message(event: ServerEvent, message: &Message, event_seq: i64) -> Result<Self> {
-        let data = to_value(payload::MessageChange {
-            message: message.clone(),
-            event_seq,
-        })?;
-        Ok(LoggedEvent {
-            event,
-            data,
-            message_id: Some(message.id),
-        })
+    pub fn name(&self) -> &'static str {
+        self.event.name().as_str()
     }
 
-    pub fn deleted(message: &Message, event_seq: i64) -> Result<Self> {
-        let data = to_value(payload::MessageDeleted {
-            message_id: message.id,
-            room_id: message.room_id,
-            event_seq,
-        })?;
-        Ok(LoggedEvent {
-            event: ServerEvent::MessageDeleted,
-            data,
-            message_id: Some(message.id),
-        })
+    /// The payload, as the `data` column keeps it.
+    pub fn data(&self) -> Result<Value> {
+        serde_json::to_value(self.event.data())
+            .map_err(|e| natter_core::Error::internal(format!("payload: {e}")))
     }
 
-    pub fn reactions(
-        message_id: Id,
-        room_id: Id,
-        reactions: &[Reaction],
-        event_seq: i64,
-    ) -> Result<Self> {
-        let data = to_value(payload::MessageReactions {
-            message_id,
-            room_id,
-            reactions: reactions.to_vec(),
-            event_seq,
-        })?;
-        Ok(LoggedEvent {
-            event: ServerEvent::MessageReactions,
-            data,
+    /// `message:new`: the message plus `eventSeq` (its own seq).
+    pub fn message_new(message: &Message) -> Self {
+        LoggedEvent {
+            message_id: Some(message.id),
+            event: ServerEvent::MessageNew(payload::MessageChange {
+                message: message.clone(),
+                event_seq: message.seq,
+            }),
+        }
+    }
+
+    /// `message:updated`: the edited message plus the edit's `eventSeq`.
+    pub fn message_updated(message: &Message, event_seq: i64) -> Self {
+        LoggedEvent {
+            message_id: Some(message.id),
+            event: ServerEvent::MessageUpdated(payload::MessageChange {
+                message: message.clone(),
+                event_seq,
+            }),
+        }
+    }
+
+    pub fn deleted(message: &Message, event_seq: i64) -> Self {
+        LoggedEvent {
+            message_id: Some(message.id),
+            event: ServerEvent::MessageDeleted(payload::MessageDeleted {
+                message_id: message.id,
+                room_id: message.room_id,
+                event_seq,
+            }),
+        }
+    }
+
+    pub fn reactions(message_id: Id, room_id: Id, reactions: &[Reaction], event_seq: i64) -> Self {
+        LoggedEvent {
             message_id: Some(message_id),
-        })
+            event: ServerEvent::MessageReactions(payload::MessageReactions {
+                message_id,
+                room_id,
+                reactions: reactions.to_vec(),
+                event_seq,
+            }),
+        }
     }
 
     /// `room:updated`: the settings of `room`, read after the change took
     /// its `last_seq`.
-    pub fn room_updated(room: &natter_core::Room) -> Result<Self> {
-        Ok(LoggedEvent {
-            event: ServerEvent::RoomUpdated,
-            data: to_value(payload::RoomUpdated::of(room))?,
+    pub fn room_updated(room: &natter_core::Room) -> Self {
+        LoggedEvent {
             message_id: None,
-        })
+            event: ServerEvent::RoomUpdated(payload::RoomUpdated::of(room)),
+        }
     }
+}
+
+/// A logged event read back: its name and payload as stored.
+pub(crate) fn logged(room_id: Id, event_seq: i64, name: &str, data: &Value) -> Result<RoomEvent> {
+    let event = ServerEvent::decode(name, data)
+        .map_err(|e| natter_core::Error::internal(format!("room log {event_seq}: {e}")))?;
+    Ok(RoomEvent {
+        event_seq,
+        room_id,
+        event,
+    })
 }
 
 /// A `LIKE` pattern matching `query` anywhere, ignoring case: the query is

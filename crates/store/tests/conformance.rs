@@ -266,15 +266,15 @@ async fn rooms_members_and_roles(s: S) {
     };
     assert_eq!(log.len(), 1);
     assert_eq!(
-        (log[0].event_seq, log[0].event.as_str()),
+        (log[0].event_seq, log[0].name()),
         (before + 1, "room:updated")
     );
     assert_eq!(
-        log[0].data,
+        log[0].data(),
         serde_json::to_value(payload::RoomUpdated::of(&patched)).unwrap()
     );
-    assert_eq!(log[0].data["room"]["name"], "lobby");
-    assert_eq!(log[0].data["roomId"], json!(r.id.to_string()));
+    assert_eq!(log[0].data()["room"]["name"], "lobby");
+    assert_eq!(log[0].data()["roomId"], json!(r.id.to_string()));
     let same = s
         .update_room(r.id, RoomPatch::default(), alice.user.id)
         .await
@@ -607,13 +607,13 @@ async fn many_concurrent_posts_across_rooms(s: S) {
         let log = events(s.events_after(*r, 0, 500).await.unwrap());
         assert_eq!(log.len(), mine.len(), "one event per message");
         for (e, m) in log.iter().zip(&mine) {
-            assert_eq!((e.event.as_str(), e.event_seq), ("message:new", m.seq));
+            assert_eq!((e.name(), e.event_seq), ("message:new", m.seq));
             let expected = serde_json::to_value(payload::MessageChange {
                 message: (*m).clone(),
                 event_seq: m.seq,
             })
             .unwrap();
-            assert_eq!(e.data, expected, "the logged payload is the live one");
+            assert_eq!(e.data(), expected, "the logged payload is the live one");
         }
         // Each message is stored as it was acknowledged.
         for m in &mine {
@@ -990,7 +990,7 @@ async fn events_after_replays_exact_payloads(s: S) {
     let deleted = s.delete_message(posted.id).await.unwrap();
 
     let log = events(s.events_after(r.id, 0, 500).await.unwrap());
-    let names: Vec<&str> = log.iter().map(|e| e.event.as_str()).collect();
+    let names: Vec<&str> = log.iter().map(|e| e.name()).collect();
     assert_eq!(
         names,
         [
@@ -1018,10 +1018,10 @@ async fn events_after_replays_exact_payloads(s: S) {
     // (tests/hardening.rs has the details).
     assert_eq!(edited.value.content, "hello!");
     assert_eq!(posted.content, "hello");
-    assert_eq!(log[0].data, change(&deleted.value, 1));
-    assert_eq!(log[1].data, change(&deleted.value, 2));
+    assert_eq!(log[0].data(), change(&deleted.value, 1));
+    assert_eq!(log[1].data(), change(&deleted.value, 2));
     assert_eq!(
-        log[2].data,
+        log[2].data(),
         serde_json::to_value(payload::MessageReactions {
             message_id: posted.id,
             room_id: r.id,
@@ -1032,11 +1032,11 @@ async fn events_after_replays_exact_payloads(s: S) {
     );
     assert_eq!(deleted.event_seq, 4);
     assert_eq!(
-        log[3].data,
+        log[3].data(),
         json!({"messageId": posted.id.to_string(), "roomId": r.id.to_string(), "eventSeq": 4})
     );
     // The wire shape, spelled out: camelCase, ids as strings, eventSeq merged in.
-    let d = &log[0].data;
+    let d = &log[0].data();
     assert_eq!(d["id"], json!(posted.id.to_string()));
     assert_eq!(d["roomId"], json!(r.id.to_string()));
     assert_eq!(
@@ -1045,7 +1045,7 @@ async fn events_after_replays_exact_payloads(s: S) {
     );
     assert_eq!(d["user"]["username"], json!("alice"));
     assert_eq!(
-        log[2].data["reactions"],
+        log[2].data()["reactions"],
         json!([{"emoji": "👍", "count": 1, "userIds": [alice.user.id.to_string()]}])
     );
 

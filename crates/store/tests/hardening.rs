@@ -72,7 +72,7 @@ fn log(c: Catchup) -> Vec<natter_core::RoomEvent> {
 fn text_of(events: &[natter_core::RoomEvent]) -> String {
     events
         .iter()
-        .map(|e| e.data.to_string())
+        .map(|e| e.data().to_string())
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -94,10 +94,7 @@ async fn deleted_and_edited_text_is_gone_from_the_log(s: S) {
     let events = log(s.events_after(r.id, 0, 500).await.unwrap());
     // Same events, same seqs, same names: a replaying client still sees the
     // message arrive and then go.
-    let names: Vec<(i64, &str)> = events
-        .iter()
-        .map(|e| (e.event_seq, e.event.as_str()))
-        .collect();
+    let names: Vec<(i64, &str)> = events.iter().map(|e| (e.event_seq, e.name())).collect();
     assert_eq!(
         names,
         [
@@ -120,18 +117,18 @@ async fn deleted_and_edited_text_is_gone_from_the_log(s: S) {
     );
     assert!(all.contains("new place") && all.contains("an untouched message"));
     // The deleted message's `message:new` is its tombstone now.
-    assert_eq!(events[0].data["content"], "");
-    assert_eq!(events[0].data["id"], secret.id.to_string());
-    assert_eq!(events[0].data["eventSeq"], 1);
-    assert!(events[0].data["deletedAt"].is_string());
-    assert_eq!(events[0].data["fileUrl"], Value::Null);
-    assert_eq!(events[0].data["reactions"], serde_json::json!([]));
+    assert_eq!(events[0].data()["content"], "");
+    assert_eq!(events[0].data()["id"], secret.id.to_string());
+    assert_eq!(events[0].data()["eventSeq"], 1);
+    assert!(events[0].data()["deletedAt"].is_string());
+    assert_eq!(events[0].data()["fileUrl"], Value::Null);
+    assert_eq!(events[0].data()["reactions"], serde_json::json!([]));
     assert_eq!(tomb.value.content, "");
     // The edited one's `message:new` carries the current text, its seq and eventSeq kept.
-    assert_eq!(events[1].data["content"], "meet at the new place");
-    assert_eq!(events[1].data["eventSeq"], 2);
-    assert_eq!(events[1].data["seq"], 2);
-    assert_eq!(events[2].data["id"], kept.id.to_string());
+    assert_eq!(events[1].data()["content"], "meet at the new place");
+    assert_eq!(events[1].data()["eventSeq"], 2);
+    assert_eq!(events[1].data()["seq"], 2);
+    assert_eq!(events[2].data()["id"], kept.id.to_string());
     // History agrees.
     let got = s.message(secret.id).await.unwrap().unwrap();
     assert_eq!(got.content, "");
@@ -163,16 +160,16 @@ async fn replies_do_not_quote_a_deleted_parent(s: S) {
     assert!(!all.contains("first draft"), "{all}");
     let reply_new = events
         .iter()
-        .find(|e| e.event == "message:new" && e.data["id"] == reply.id.to_string())
+        .find(|e| e.name() == "message:new" && e.data()["id"] == reply.id.to_string())
         .unwrap();
-    assert_eq!(reply_new.data["replyTo"]["content"], "");
-    assert_eq!(reply_new.data["replyToId"], parent.id.to_string());
-    assert_eq!(reply_new.data["content"], "what?");
+    assert_eq!(reply_new.data()["replyTo"]["content"], "");
+    assert_eq!(reply_new.data()["replyToId"], parent.id.to_string());
+    assert_eq!(reply_new.data()["content"], "what?");
     let reply2_new = events
         .iter()
-        .find(|e| e.event == "message:new" && e.data["id"] == reply2.id.to_string())
+        .find(|e| e.name() == "message:new" && e.data()["id"] == reply2.id.to_string())
         .unwrap();
-    assert_eq!(reply2_new.data["replyTo"]["content"], "final text");
+    assert_eq!(reply2_new.data()["replyTo"]["content"], "final text");
     // History shows the same.
     let got = s.message(reply.id).await.unwrap().unwrap();
     assert_eq!(got.reply_to.map(|q| q.content), Some(String::new()));

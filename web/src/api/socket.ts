@@ -5,17 +5,15 @@ import { io, type Socket } from 'socket.io-client';
 import { ClientEvent, ServerEvent } from './types';
 import type {
   Ack,
+  AnyServerEvent,
   ClientToServerEvents,
   Id,
   Message,
-  MessageDeletedPayload,
-  MessageReactionsPayload,
   MessageReadPayload,
   MessageWithSeq,
   NotificationPayload,
   Room,
   RoomChange,
-  RoomUpdatedPayload,
   RoomUserPayload,
   SendMessagePayload,
   ServerToClientEvents,
@@ -37,7 +35,7 @@ export interface RealtimeHandlers {
   onConnected(): void;
   onAuthFailed(message: string): void;
   onRoomChange(change: RoomChange): void;
-  onDmNew(message: Message & { eventSeq?: number }): void;
+  onDmNew(message: Message): void;
   onRead(p: MessageReadPayload): void;
   onTypingStart(p: TypingStartPayload): void;
   onTypingStop(p: TypingStopPayload): void;
@@ -70,30 +68,24 @@ export const ACK_TIMEOUT_MS = 10_000;
 
 export const AUTH_ERRORS = ['Authentication required', 'Invalid token'];
 
-/** Turns a live room-change event or a `sync` entry into a RoomChange; null if unknown. */
-export function toRoomChange(event: string, data: unknown, fallback?: { roomId: Id; eventSeq: number }): RoomChange | null {
-  if (typeof data !== 'object' || data === null) return null;
-  const d = data as Record<string, unknown>;
-  const roomId = typeof d.roomId === 'string' ? d.roomId : fallback?.roomId;
-  const eventSeq = typeof d.eventSeq === 'number' ? d.eventSeq : fallback?.eventSeq;
-  if (roomId === undefined || eventSeq === undefined) return null;
-  switch (event) {
+/** Turns a room-change event, live or from `sync`, into a RoomChange; null for other events. */
+export function toRoomChange(e: AnyServerEvent): RoomChange | null {
+  switch (e.event) {
     case ServerEvent.MessageNew:
-      return { kind: 'new', roomId, eventSeq, message: stripSeq(data as MessageWithSeq) };
+      return { kind: 'new', roomId: e.data.roomId, eventSeq: e.data.eventSeq, message: stripSeq(e.data) };
     case ServerEvent.MessageUpdated:
-      return { kind: 'updated', roomId, eventSeq, message: stripSeq(data as MessageWithSeq) };
+      return { kind: 'updated', roomId: e.data.roomId, eventSeq: e.data.eventSeq, message: stripSeq(e.data) };
     case ServerEvent.MessageDeleted: {
-      const p = data as MessageDeletedPayload;
-      return { kind: 'deleted', roomId, eventSeq, messageId: p.messageId };
+      const { roomId, eventSeq, messageId } = e.data;
+      return { kind: 'deleted', roomId, eventSeq, messageId };
     }
     case ServerEvent.MessageReactions: {
-      const p = data as MessageReactionsPayload;
-      return { kind: 'reactions', roomId, eventSeq, messageId: p.messageId, reactions: p.reactions ?? [] };
+      const { roomId, eventSeq, messageId, reactions } = e.data;
+      return { kind: 'reactions', roomId, eventSeq, messageId, reactions };
     }
     case ServerEvent.RoomUpdated: {
-      const p = data as RoomUpdatedPayload;
-      if (typeof p.room !== 'object' || p.room === null) return null;
-      const { name, description, isPrivate } = p.room;
+      const { roomId, eventSeq } = e.data;
+      const { name, description, isPrivate } = e.data.room;
       return { kind: 'room', roomId, eventSeq, name, description, isPrivate };
     }
     default:
@@ -102,13 +94,13 @@ export function toRoomChange(event: string, data: unknown, fallback?: { roomId: 
 }
 
 export function syncEventToChange(e: SyncEvent): RoomChange | null {
-  return toRoomChange(e.event, e.data, { roomId: e.roomId, eventSeq: e.eventSeq });
+  return toRoomChange(e);
 }
 
 function stripSeq(m: MessageWithSeq): Message {
   const { eventSeq: _drop, ...rest } = m;
   void _drop;
-  return rest as Message;
+  return rest;
 }
 
 type NatterSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -213,15 +205,15 @@ class Connection {
     socket.io.on('reconnect_attempt', () => this.setState('reconnecting'));
     socket.io.on('reconnect_failed', () => this.setState('offline'));
 
-    const change = (event: string) => (data: unknown) => {
-      const c = toRoomChange(event, data);
+    const change = (e: AnyServerEvent) => {
+      const c = toRoomChange(e);
       if (c) h()?.onRoomChange(c);
     };
-    socket.on(ServerEvent.MessageNew, change(ServerEvent.MessageNew));
-    socket.on(ServerEvent.MessageUpdated, change(ServerEvent.MessageUpdated));
-    socket.on(ServerEvent.MessageDeleted, change(ServerEvent.MessageDeleted));
-    socket.on(ServerEvent.MessageReactions, change(ServerEvent.MessageReactions));
-    socket.on(ServerEvent.RoomUpdated, change(ServerEvent.RoomUpdated));
+    socket.on(ServerEvent.MessageNew, (data) => change({ event: ServerEvent.MessageNew, data }));
+    socket.on(ServerEvent.MessageUpdated, (data) => change({ event: ServerEvent.MessageUpdated, data }));
+    socket.on(ServerEvent.MessageDeleted, (data) => change({ event: ServerEvent.MessageDeleted, data }));
+    socket.on(ServerEvent.MessageReactions, (data) => change({ event: ServerEvent.MessageReactions, data }));
+    socket.on(ServerEvent.RoomUpdated, (data) => change({ event: ServerEvent.RoomUpdated, data }));
     socket.on(ServerEvent.DmNew, (m) => h()?.onDmNew(m));
     socket.on(ServerEvent.MessageRead, (p) => h()?.onRead(p));
     socket.on(ServerEvent.TypingStart, (p) => h()?.onTypingStart(p));

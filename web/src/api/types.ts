@@ -9,6 +9,7 @@ import type { Me } from './generated/Me';
 import type { Reaction } from './generated/Reaction';
 import type { Room } from './generated/Room';
 import type { ErrorCode } from './generated/ErrorCode';
+import type { ErrorBody } from './generated/ErrorBody';
 import type { Member } from './generated/Member';
 import type { User } from './generated/User';
 import type { MessageType } from './generated/MessageType';
@@ -40,10 +41,7 @@ export type { FileInfo as UploadedFile } from './generated/FileInfo';
 /** Failures the client itself reports (never sent by the server). */
 export type ClientErrorCode = 'offline' | 'timeout' | 'network' | 'aborted';
 
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-}
+export type { ErrorBody };
 
 /** REST error envelope. */
 export interface ErrorEnvelope {
@@ -86,25 +84,12 @@ export type RoomUserPayload = RoomUser;
 export type UnreadUpdatePayload = UnreadCounts;
 export type NotificationPayload = Notification;
 
-export interface SocketErrorPayload {
-  message: string;
-  code: ErrorCode;
-}
+export type SocketErrorPayload = ErrorBody;
 
-/** The names of the room changes that carry an eventSeq and come back from `sync`. */
-export type RoomChangeEventName =
-  | typeof ServerEvent.MessageNew
-  | typeof ServerEvent.MessageUpdated
-  | typeof ServerEvent.MessageDeleted
-  | typeof ServerEvent.MessageReactions
-  | typeof ServerEvent.RoomUpdated;
-
-export interface SyncEvent {
-  eventSeq: number;
-  roomId: Id;
-  event: RoomChangeEventName;
-  data: unknown;
-}
+/** Any server event as `{event, data}` (the shape `sync` returns), a union by `event`. */
+export type AnyServerEvent = TaggedServerEvent;
+/** One logged room change from `sync`: `{eventSeq, roomId, event, data}`. */
+export type SyncEvent = RoomEvent;
 
 // ---- acks ----
 
@@ -117,7 +102,8 @@ export interface AckErr {
 export type Ack<T = object> = AckOk<T> | AckErr;
 export type AckCallback<T = object> = (res: Ack<T>) => void;
 
-// Client event payloads and ack bodies, generated from the gateway's structs.
+// Client event payloads and ack bodies, generated from natter-core's events and the
+// gateway's ack structs.
 import type { DmPayload } from './generated/DmPayload';
 import type { EditPayload } from './generated/EditPayload';
 import type { FocusPayload } from './generated/FocusPayload';
@@ -127,52 +113,42 @@ import type { ReactPayload } from './generated/ReactPayload';
 import type { RoomRef } from './generated/RoomRef';
 import type { SendPayload } from './generated/SendPayload';
 import type { SyncPayload } from './generated/SyncPayload';
+import type { SyncAck } from './generated/SyncAck';
+import type { RoomEvent } from './generated/RoomEvent';
+import type { TaggedServerEvent } from './generated/TaggedServerEvent';
+import type { ClientEventName, ClientEventPayloads, ServerEventPayloads } from './generated/events';
 export type { DmPayload, EditPayload, FocusPayload, MessageAck, MessageRef, ReactPayload, RoomRef };
 export type SendMessagePayload = SendPayload;
 export type SyncRequest = SyncPayload;
-/** `sync`'s ack (the generated `SyncAck`, with each event's name narrowed). */
-export interface SyncResult {
-  events: SyncEvent[];
-  reset: Id[];
-}
+/** `sync`'s ack. */
+export type SyncResult = SyncAck;
 
-/** Events the server sends (docs/CONTRACT.md §3.2). */
-export interface ServerToClientEvents {
-  [ServerEvent.MessageNew]: (m: MessageWithSeq) => void;
-  [ServerEvent.MessageUpdated]: (m: MessageWithSeq) => void;
-  [ServerEvent.MessageDeleted]: (p: MessageDeletedPayload) => void;
-  [ServerEvent.MessageReactions]: (p: MessageReactionsPayload) => void;
-  [ServerEvent.MessageRead]: (p: MessageReadPayload) => void;
-  [ServerEvent.TypingStart]: (p: TypingStartPayload) => void;
-  [ServerEvent.TypingStop]: (p: TypingStopPayload) => void;
-  [ServerEvent.UserOnline]: (p: UserOnlinePayload) => void;
-  [ServerEvent.UserOffline]: (p: UserOfflinePayload) => void;
-  [ServerEvent.RoomJoined]: (p: { room: Room }) => void;
-  [ServerEvent.RoomUserJoined]: (p: RoomUserPayload) => void;
-  [ServerEvent.RoomUserLeft]: (p: RoomUserPayload) => void;
-  [ServerEvent.RoomUpdated]: (p: RoomUpdatedPayload) => void;
-  [ServerEvent.DmNew]: (m: Message & { eventSeq?: number }) => void;
-  [ServerEvent.UnreadUpdate]: (p: UnreadUpdatePayload) => void;
-  [ServerEvent.Notification]: (p: NotificationPayload) => void;
-  [ServerEvent.Error]: (p: SocketErrorPayload) => void;
-}
+/** Events the server sends (docs/CONTRACT.md §3.2), from the generated payload map. */
+export type ServerToClientEvents = {
+  [E in keyof ServerEventPayloads]: (p: ServerEventPayloads[E]) => void;
+};
 
-/** Events the client sends, each with its ack (docs/CONTRACT.md §3.1). */
-export interface ClientToServerEvents {
-  [ClientEvent.RoomJoin]: (p: RoomRef, ack: AckCallback<{ room: Room }>) => void;
-  [ClientEvent.RoomLeave]: (p: RoomRef, ack: AckCallback) => void;
-  [ClientEvent.MessageSend]: (p: SendMessagePayload, ack: AckCallback<MessageAck>) => void;
-  [ClientEvent.MessageEdit]: (p: EditPayload, ack: AckCallback<MessageAck>) => void;
-  [ClientEvent.MessageDelete]: (p: MessageRef, ack: AckCallback<MessageAck>) => void;
-  [ClientEvent.TypingStart]: (p: RoomRef, ack: AckCallback) => void;
-  [ClientEvent.TypingStop]: (p: RoomRef, ack: AckCallback) => void;
-  [ClientEvent.MessageReact]: (p: ReactPayload, ack: AckCallback<MessageReactionsPayload>) => void;
-  [ClientEvent.MessageRead]: (p: MessageRef, ack: AckCallback<MessageReadPayload>) => void;
-  [ClientEvent.DmSend]: (p: DmPayload, ack: AckCallback<MessageAck>) => void;
-  [ClientEvent.Sync]: (p: SyncRequest, ack: AckCallback<SyncResult>) => void;
+/** What each client event's ack carries besides `ok` (docs/CONTRACT.md §3.1). */
+export interface ClientEventAcks {
+  [ClientEvent.RoomJoin]: { room: Room };
+  [ClientEvent.RoomLeave]: object;
+  [ClientEvent.MessageSend]: MessageAck;
+  [ClientEvent.MessageEdit]: MessageAck;
+  [ClientEvent.MessageDelete]: MessageAck;
+  [ClientEvent.TypingStart]: object;
+  [ClientEvent.TypingStop]: object;
+  [ClientEvent.MessageReact]: MessageReactionsPayload;
+  [ClientEvent.MessageRead]: MessageReadPayload;
+  [ClientEvent.DmSend]: MessageAck;
+  [ClientEvent.Sync]: SyncResult;
   /** The room this tab shows, visible and focused (null: none); no push for it. */
-  [ClientEvent.Focus]: (p: FocusPayload, ack: AckCallback) => void;
+  [ClientEvent.Focus]: object;
 }
+
+/** Events the client sends, each with its payload (generated) and its ack. */
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (p: ClientEventPayloads[E], ack: AckCallback<ClientEventAcks[E]>) => void;
+};
 
 /** A room change, whether it came live or from `sync`, normalised. */
 export type RoomChange =

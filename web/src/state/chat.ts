@@ -422,10 +422,8 @@ export function createChat(deps: ChatDeps) {
         scheduleRefreshRooms();
         return;
       }
-      if (typeof m.eventSeq === 'number') {
-        onRoomChange({ kind: 'new', roomId: m.roomId, eventSeq: m.eventSeq, message: m });
-      } else if (get().timelines[m.roomId]) {
-        // No eventSeq: merge by id only (message:new for the same message dedupes).
+      if (get().timelines[m.roomId]) {
+        // dm:new has no eventSeq: merge by id only (message:new for the same message dedupes).
         const known = get().timelines[m.roomId]!.messages.some((x) => x.id === m.id);
         patchTimeline(m.roomId, (t) => ({ ...t, messages: applyChange(t.messages, { kind: 'new', roomId: m.roomId, eventSeq: 0, message: m }, nowIso()) }));
         if (!known) onNewMessage(m, true);

@@ -5,19 +5,16 @@
 mod payloads;
 mod typing;
 
-use std::collections::BTreeMap;
-
 use natter_core::events::payload::{RoomJoined, RoomUser, UserOnline};
 use natter_core::events::{ClientEvent, ServerEvent};
 use natter_core::{Error, Id, Result};
 use natter_realtime::{
     AckSender, ConnectError, ConnectInfo, DisconnectReason, Event, Handler, Socket, SocketRef,
 };
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::{room_channel, user_channel, AppState, NS};
+use crate::app::{emit_socket, room_channel, user_channel, AppState, NS};
 use crate::auth::{cookie_token, Session};
 use crate::error::{ack_error, client_body};
 use crate::services::messages::SendMessage;
@@ -87,7 +84,7 @@ impl Handler for Gateway {
                 username: session.username.clone(),
             };
             if let Some(to) = self.app.rooms_of_user_except_self(user, &rooms) {
-                self.app.emit(to, ServerEvent::UserOnline, &online);
+                self.app.emit(to, ServerEvent::UserOnline(online));
             }
         }
         Ok(session)
@@ -129,12 +126,7 @@ fn answer(socket: &Socket<Session>, result: Result<Value>, ack: Option<AckSender
         (Ok(_), None) => {}
         (Err(e), Some(ack)) => ack.send(&ack_error(&e)),
         (Err(e), None) => {
-            let body = client_body(&e);
-            let payload = ErrorEvent {
-                message: body.message,
-                code: body.code.as_str(),
-            };
-            if let Err(err) = socket.emit(ServerEvent::Error.name(), &payload) {
+            if let Err(err) = emit_socket(socket, ServerEvent::Error(client_body(&e))) {
                 tracing::debug!(error = %err, "could not send an error event");
             }
         }
@@ -153,47 +145,35 @@ fn ok<T: Serialize>(body: T) -> Result<Value> {
     }
 }
 
-fn parse<T: DeserializeOwned>(event: &Event) -> Result<T> {
-    event
-        .data()
-        .map_err(|e| Error::invalid(format!("{}: {e}", event.name)))
-}
-
 impl Gateway {
     async fn dispatch(&self, socket: &Socket<Session>, event: &Event) -> Result<Value> {
         let who = socket.state();
         let app = &self.app;
-        let Some(kind) = ClientEvent::parse(&event.name) else {
-            return Err(Error::not_found(format!("unknown event '{}'", event.name)));
-        };
-        match kind {
-            ClientEvent::RoomJoin => {
-                let p: RoomRef = parse(event)?;
+        let data = event.args.first().unwrap_or(&Value::Null);
+        match ClientEvent::decode(&event.name, data)? {
+            ClientEvent::RoomJoin(p) => {
                 let (room, _) = app.join_room(who, p.room_id).await?;
                 socket.join(&room_channel(room.id));
                 let joined = RoomJoined { room };
-                socket
-                    .emit(ServerEvent::RoomJoined.name(), &joined)
+                emit_socket(socket, ServerEvent::RoomJoined(joined.clone()))
                     .map_err(Error::internal)?;
                 ok(joined)
             }
-            ClientEvent::RoomLeave => {
-                let p: RoomRef = parse(event)?;
+            ClientEvent::RoomLeave(p) => {
                 app.require_member(p.room_id, who.user_id).await?;
                 socket.leave(&room_channel(p.room_id));
                 let user = app.require_user(who.user_id).await?;
                 app.emit_room(
                     p.room_id,
-                    ServerEvent::RoomUserLeft,
-                    &RoomUser {
+                    ServerEvent::RoomUserLeft(RoomUser {
                         room_id: p.room_id,
                         user,
-                    },
+                    }),
                 );
                 ok(Empty {})
             }
-            ClientEvent::MessageSend => {
-                let p: SendPayload = parse(event)?;
+            ClientEvent::MessageSend(p) => {
+                let room = p.room_id;
                 let posted = app
                     .send_message(
                         who,
@@ -207,31 +187,22 @@ impl Gateway {
                         },
                     )
                     .await?;
-                app.typing.stop(app, who.user_id, p.room_id, false);
+                app.typing.stop(app, who.user_id, room, false);
                 ok(MessageBody {
                     message: posted.message,
                 })
             }
-            ClientEvent::MessageEdit => {
-                let p: EditPayload = parse(event)?;
+            ClientEvent::MessageEdit(p) => {
                 let message = app.edit_message(who, p.message_id, p.content).await?;
                 ok(MessageBody { message })
             }
-            ClientEvent::MessageDelete => {
-                let p: MessageRef = parse(event)?;
+            ClientEvent::MessageDelete(p) => {
                 let message = app.delete_message(who, p.message_id).await?;
                 ok(MessageBody { message })
             }
-            ClientEvent::MessageReact => {
-                let p: ReactPayload = parse(event)?;
-                ok(app.react(who, p.message_id, &p.emoji).await?)
-            }
-            ClientEvent::MessageRead => {
-                let p: MessageRef = parse(event)?;
-                ok(app.mark_read(who, p.message_id).await?)
-            }
-            ClientEvent::DmSend => {
-                let p: DmPayload = parse(event)?;
+            ClientEvent::MessageReact(p) => ok(app.react(who, p.message_id, &p.emoji).await?),
+            ClientEvent::MessageRead(p) => ok(app.mark_read(who, p.message_id).await?),
+            ClientEvent::DmSend(p) => {
                 let posted = app
                     .send_dm(who, p.recipient_id, p.content, p.client_id)
                     .await?;
@@ -239,30 +210,20 @@ impl Gateway {
                     message: posted.message,
                 })
             }
-            ClientEvent::TypingStart | ClientEvent::TypingStop => {
-                app.limits
-                    .user(crate::limits::Action::Typing, who.user_id)?;
-                let p: RoomRef = parse(event)?;
-                // Only sockets subscribed to the room (members) may type in it.
-                if !socket.rooms().contains(&room_channel(p.room_id)) {
-                    app.require_member(p.room_id, who.user_id).await?;
-                    return Err(Error::forbidden("join the room first"));
-                }
-                if kind == ClientEvent::TypingStart {
-                    app.typing.start(app, who, p.room_id);
-                } else {
-                    app.typing.stop(app, who.user_id, p.room_id, true);
-                }
+            ClientEvent::TypingStart(p) => {
+                self.may_type(socket, p.room_id).await?;
+                app.typing.start(app, who, p.room_id);
                 ok(Empty {})
             }
-            ClientEvent::Focus => {
-                let p: FocusPayload = parse(event)?;
+            ClientEvent::TypingStop(p) => {
+                self.may_type(socket, p.room_id).await?;
+                app.typing.stop(app, who.user_id, p.room_id, true);
+                ok(Empty {})
+            }
+            ClientEvent::Focus(p) => {
                 if let Some(room) = p.room_id {
                     // a room this socket hears, i.e. one its user is a member of
-                    if !socket.rooms().contains(&room_channel(room)) {
-                        app.require_member(room, who.user_id).await?;
-                        return Err(Error::forbidden("join the room first"));
-                    }
+                    hears(app, socket, room).await?;
                 }
                 app.push
                     .focus
@@ -270,10 +231,8 @@ impl Gateway {
                     .await;
                 ok(Empty {})
             }
-            ClientEvent::Sync => {
-                let p: SyncPayload = parse(event)?;
-                let rooms: BTreeMap<Id, i64> = p.rooms;
-                let synced = app.sync(who, rooms).await?;
+            ClientEvent::Sync(p) => {
+                let synced = app.sync(who, p.rooms).await?;
                 ok(SyncBody {
                     events: synced.events,
                     reset: synced.reset,
@@ -281,6 +240,25 @@ impl Gateway {
             }
         }
     }
+
+    /// Typing is rate limited, and only sockets subscribed to the room
+    /// (members) may type in it.
+    async fn may_type(&self, socket: &Socket<Session>, room: Id) -> Result<()> {
+        let app = &self.app;
+        app.limits
+            .user(crate::limits::Action::Typing, socket.state().user_id)?;
+        hears(app, socket, room).await
+    }
+}
+
+/// `Ok` if this socket is subscribed to `room`; else why not (`not_found`,
+/// `forbidden` for a non-member, `forbidden` "join the room first").
+async fn hears(app: &AppState, socket: &Socket<Session>, room: Id) -> Result<()> {
+    if socket.rooms().contains(&room_channel(room)) {
+        return Ok(());
+    }
+    app.require_member(room, socket.state().user_id).await?;
+    Err(Error::forbidden("join the room first"))
 }
 
 impl crate::app::App {

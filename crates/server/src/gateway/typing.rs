@@ -28,12 +28,12 @@ impl Typing {
         if let Ok(mut m) = self.active.lock() {
             m.insert((who.user_id, room), generation);
         }
-        let payload = TypingStart {
+        let start = ServerEvent::TypingStart(TypingStart {
             user_id: who.user_id,
             username: who.username.clone(),
             room_id: room,
-        };
-        others(app, who.user_id, room, ServerEvent::TypingStart, &payload);
+        });
+        others(app, who.user_id, room, start);
         let app = app.clone();
         let user = who.user_id;
         tokio::spawn(async move {
@@ -67,17 +67,17 @@ impl Typing {
 }
 
 fn announce_stop(app: &App, user: Id, room: Id) {
-    let stop = TypingStop {
+    let stop = ServerEvent::TypingStop(TypingStop {
         user_id: user,
         room_id: room,
-    };
-    others(app, user, room, ServerEvent::TypingStop, &stop);
+    });
+    others(app, user, room, stop);
 }
 
-fn others<T: serde::Serialize>(app: &App, user: Id, room: Id, event: ServerEvent, data: &T) {
+fn others(app: &App, user: Id, room: Id, event: ServerEvent) {
     let to = app
         .engine
         .to(NS, &room_channel(room))
         .except_room(&user_channel(user));
-    app.emit(to, event, data);
+    app.emit(to, event);
 }

@@ -34,8 +34,7 @@ fn broadcast_new(engine: &natter_realtime::Engine, m: &Message) {
     };
     crate::app::emit_to(
         engine.to(NS, &room_channel(m.room_id)),
-        ServerEvent::MessageNew,
-        &change,
+        ServerEvent::MessageNew(change),
     );
     let counts = UnreadCounts {
         room_id: m.room_id,
@@ -44,8 +43,7 @@ fn broadcast_new(engine: &natter_realtime::Engine, m: &Message) {
     };
     crate::app::emit_to(
         engine.to(NS, &user_channel(m.user_id)),
-        ServerEvent::UnreadUpdate,
-        &counts,
+        ServerEvent::UnreadUpdate(counts),
     );
 }
 
@@ -108,12 +106,11 @@ impl App {
         for user in m.mentions.iter().filter(|u| !muted.contains(u)) {
             self.emit_user(
                 *user,
-                ServerEvent::Notification,
-                &Notification {
+                ServerEvent::Notification(Notification {
                     kind: NotificationKind::Mention,
                     room_id: m.room_id,
                     message: m.clone(),
-                },
+                }),
             );
         }
     }
@@ -157,11 +154,10 @@ impl App {
         let change = self.store.edit_message(id, content, mentioned).await?;
         self.emit_room(
             m.room_id,
-            ServerEvent::MessageUpdated,
-            &MessageChange {
+            ServerEvent::MessageUpdated(MessageChange {
                 message: change.value.clone(),
                 event_seq: change.event_seq,
-            },
+            }),
         );
         Ok(change.value)
     }
@@ -183,12 +179,11 @@ impl App {
         let change = self.store.delete_message(id).await?;
         self.emit_room(
             m.room_id,
-            ServerEvent::MessageDeleted,
-            &MessageDeleted {
+            ServerEvent::MessageDeleted(MessageDeleted {
                 message_id: id,
                 room_id: m.room_id,
                 event_seq: change.event_seq,
-            },
+            }),
         );
         drop(order);
         // Its file is already visible to nobody; this removes the bytes.
@@ -215,7 +210,7 @@ impl App {
             reactions: change.value.reactions,
             event_seq: change.event_seq,
         };
-        self.emit_room(m.room_id, ServerEvent::MessageReactions, &payload);
+        self.emit_room(m.room_id, ServerEvent::MessageReactions(payload.clone()));
         Ok(payload)
     }
 
@@ -230,9 +225,9 @@ impl App {
             seq: m.seq,
         };
         if self.store.mark_read(m.room_id, who.user_id, m.seq).await? {
-            self.emit_room(m.room_id, ServerEvent::MessageRead, &receipt);
+            self.emit_room(m.room_id, ServerEvent::MessageRead(receipt.clone()));
             let counts = self.store.unread(m.room_id, who.user_id).await?;
-            self.emit_user(who.user_id, ServerEvent::UnreadUpdate, &counts);
+            self.emit_user(who.user_id, ServerEvent::UnreadUpdate(counts));
         }
         Ok(receipt)
     }
@@ -262,17 +257,16 @@ impl App {
             .await?;
         if posted.created {
             for user in [who.user_id, recipient] {
-                self.emit_user(user, ServerEvent::DmNew, &posted.message);
+                self.emit_user(user, ServerEvent::DmNew(posted.message.clone()));
             }
             if self.muted(room.id, &[recipient]).await.is_empty() {
                 self.emit_user(
                     recipient,
-                    ServerEvent::Notification,
-                    &Notification {
+                    ServerEvent::Notification(Notification {
                         kind: NotificationKind::Dm,
                         room_id: room.id,
                         message: posted.message.clone(),
-                    },
+                    }),
                 );
             }
         }

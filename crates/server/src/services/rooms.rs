@@ -93,7 +93,7 @@ impl App {
         let room = self.store.update_room(id, patch, who.user_id).await?;
         if changed {
             // The change took the room's newest seq (`Store::update_room`).
-            self.emit_room(id, ServerEvent::RoomUpdated, &RoomUpdated::of(&room));
+            self.emit_room(id, ServerEvent::RoomUpdated(RoomUpdated::of(&room)));
         }
         Ok(room)
     }
@@ -119,8 +119,7 @@ impl App {
             let user = self.require_user(who.user_id).await?;
             self.emit_room(
                 id,
-                ServerEvent::RoomUserJoined,
-                &RoomUser { room_id: id, user },
+                ServerEvent::RoomUserJoined(RoomUser { room_id: id, user }),
             );
         }
         Ok((room, added))
@@ -139,8 +138,7 @@ impl App {
             let user = self.require_user(who.user_id).await?;
             self.emit_room(
                 id,
-                ServerEvent::RoomUserLeft,
-                &RoomUser { room_id: id, user },
+                ServerEvent::RoomUserLeft(RoomUser { room_id: id, user }),
             );
         }
         Ok(())
@@ -192,8 +190,7 @@ impl App {
         self.subscribe_user(target, id);
         self.emit_room(
             id,
-            ServerEvent::RoomUserJoined,
-            &RoomUser { room_id: id, user },
+            ServerEvent::RoomUserJoined(RoomUser { room_id: id, user }),
         );
         self.member(id, target).await
     }
@@ -218,8 +215,7 @@ impl App {
             self.unsubscribe_user(target, id);
             self.emit_room(
                 id,
-                ServerEvent::RoomUserLeft,
-                &RoomUser { room_id: id, user },
+                ServerEvent::RoomUserLeft(RoomUser { room_id: id, user }),
             );
         }
         Ok(())

@@ -205,10 +205,7 @@ mod tests {
         let Catchup::Events(log) = s.events_after(r, 0, 100).await.unwrap() else {
             panic!("expected events");
         };
-        let logged: Vec<(i64, &str)> = log
-            .iter()
-            .map(|e| (e.event_seq, e.event.as_str()))
-            .collect();
+        let logged: Vec<(i64, &str)> = log.iter().map(|e| (e.event_seq, e.name())).collect();
         assert_eq!(
             logged,
             [(1, "message:new"), (2, "message:new"), (3, "message:new")]
@@ -217,7 +214,7 @@ mod tests {
             message: a.message.clone(),
             event_seq: 2,
         };
-        assert_eq!(log[1].data, serde_json::to_value(live).unwrap());
+        assert_eq!(log[1].data(), serde_json::to_value(live).unwrap());
         let members = s.members(r).await.unwrap();
         let cursor = members.iter().find(|m| m.user.id == bob).unwrap();
         assert_eq!(cursor.last_read_seq, 3);

@@ -1,13 +1,14 @@
 //! Messages and the room log: every change takes the room's next seq and is
 //! logged with its live payload in the same transaction.
 
-use natter_core::events::ServerEvent;
 use natter_core::search;
-use natter_core::{Error, Id, Message, Result, RoomEvent};
+use natter_core::{Error, Id, Message, Result};
 
 use super::{clamp, Conn, Pools};
 use crate::error::db_err;
-use crate::rows::{assemble, group_reactions, LoggedEvent, MentionRow, MessageRow, ReactionRow};
+use crate::rows::{
+    assemble, group_reactions, logged, LoggedEvent, MentionRow, MessageRow, ReactionRow,
+};
 use crate::{now, Catchup, Change, Page, PageAt, ReactionsChanged};
 
 /// A message with its author and the message it replies to.
@@ -104,8 +105,8 @@ pub(super) async fn log(c: &mut Conn, room: Id, event_seq: i64, e: LoggedEvent) 
     )
     .bind(room.0)
     .bind(event_seq)
-    .bind(e.event.name())
-    .bind(e.data)
+    .bind(e.name())
+    .bind(e.data()?)
     .bind(now())
     .bind(e.message_id.map(|m| m.0))
     .execute(&mut *c)
@@ -222,7 +223,7 @@ pub(super) async fn edit(
     .await?;
     insert_mentions(&mut tx, id.0, room, seq, &mentions).await?;
     let message = get_existing(&mut tx, id).await?;
-    let logged = LoggedEvent::message(ServerEvent::MessageUpdated, &message, event_seq)?;
+    let logged = LoggedEvent::message_updated(&message, event_seq);
     log(&mut tx, Id(room), event_seq, logged).await?;
     super::redact::rewrite(&mut tx, &message).await?;
     tx.commit().await.map_err(db_err)?;
@@ -262,7 +263,7 @@ pub(super) async fn delete(p: &Pools, id: Id) -> Result<Change<Message>> {
         &mut tx,
         Id(room),
         event_seq,
-        LoggedEvent::deleted(&message, event_seq)?,
+        LoggedEvent::deleted(&message, event_seq),
     )
     .await?;
     super::redact::rewrite(&mut tx, &message).await?;
@@ -336,7 +337,7 @@ pub(super) async fn toggle_reaction(
         &mut tx,
         Id(room),
         event_seq,
-        LoggedEvent::reactions(id, Id(room), &reactions, event_seq)?,
+        LoggedEvent::reactions(id, Id(room), &reactions, event_seq),
     )
     .await?;
     tx.commit().await.map_err(db_err)?;
@@ -403,13 +404,8 @@ pub(super) async fn events_after(p: &Pools, room: Id, after_seq: i64, max: u32) 
         return Ok(Catchup::Reset);
     }
     let events = rows
-        .into_iter()
-        .map(|(event_seq, event, data)| RoomEvent {
-            event_seq,
-            room_id: room,
-            event,
-            data,
-        })
-        .collect();
+        .iter()
+        .map(|(event_seq, event, data)| logged(room, *event_seq, event, data))
+        .collect::<Result<_>>()?;
     Ok(Catchup::Events(events))
 }

@@ -2,7 +2,6 @@
 //! tries the set-based write (`post_set.rs`) and falls back to storing the
 //! batch message by message when a message needs its own undo.
 
-use natter_core::events::ServerEvent;
 use natter_core::search;
 use natter_core::{Error, Id, Message, Result};
 
@@ -272,13 +271,7 @@ async fn store_new(
     insert_mentions(c, id, msg.room_id.0, seq, &msg.mentions).await?;
     reads::mark_read(c, msg.room_id, msg.user_id, seq).await?;
     let message = get_new(c, id, &msg.mentions).await?;
-    log(
-        c,
-        msg.room_id,
-        seq,
-        LoggedEvent::message(ServerEvent::MessageNew, &message, seq)?,
-    )
-    .await?;
+    log(c, msg.room_id, seq, LoggedEvent::message_new(&message)).await?;
     Ok(message)
 }
 

@@ -17,7 +17,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use natter_core::events::ServerEvent;
 use natter_core::search;
 use natter_core::{Error, Id, Result};
 use sqlx::QueryBuilder;
@@ -583,20 +582,23 @@ const EVENT_BINDS: usize = 6;
 async fn log_new(c: &mut Conn, stored: &[(usize, natter_core::Message)]) -> Result<()> {
     let events = stored
         .iter()
-        .map(|(_, m)| LoggedEvent::message(ServerEvent::MessageNew, m, m.seq).map(|e| (m, e)))
+        .map(|(_, m)| {
+            let e = LoggedEvent::message_new(m);
+            Ok((m, e.name(), e.data()?, e.message_id))
+        })
         .collect::<Result<Vec<_>>>()?;
     let created = now();
     for chunk in events.chunks(MAX_BINDS / EVENT_BINDS) {
         let mut q = QueryBuilder::<Db>::new(
             "INSERT INTO room_events (room_id, event_seq, event, data, created_at, message_id) ",
         );
-        q.push_values(chunk, |mut row, (m, e)| {
+        q.push_values(chunk, |mut row, (m, name, data, message_id)| {
             row.push_bind(m.room_id.0)
                 .push_bind(m.seq)
-                .push_bind(e.event.name())
-                .push_bind(e.data.clone())
+                .push_bind(*name)
+                .push_bind(data.clone())
                 .push_bind(created)
-                .push_bind(e.message_id.map(|m| m.0));
+                .push_bind(message_id.map(|m| m.0));
         });
         q.build().execute(&mut *c).await.map_err(db_err)?;
     }
@@ -622,7 +624,7 @@ async fn write_pg(
         .iter()
         .map(|(i, m)| {
             let new = &msgs[*i];
-            let event = LoggedEvent::message(ServerEvent::MessageNew, m, m.seq)?;
+            let event = LoggedEvent::message_new(m);
             Ok(json!({
                 "id": m.id.0, "room_id": new.room_id.0, "user_id": new.user_id.0, "seq": m.seq,
                 "content": new.content, "kind": new.kind.as_str(), "file_url": new.file_url,
@@ -630,7 +632,7 @@ async fn write_pg(
                 // Indexed for search in this same statement (sql/search.rs).
                 "search_text": search::index_text(&new.content),
                 "has_link": search::has_link(&new.content),
-                "event": event.event.name(), "data": event.data,
+                "event": event.name(), "data": event.data()?,
             }))
         })
         .collect::<Result<Vec<Value>>>()?;
@@ -807,12 +809,12 @@ mod tests {
         assert_eq!(log.len(), 3);
         for (e, i) in log.iter().zip([1, 4, 7]) {
             let m = results[i].as_ref().unwrap().message.clone();
-            assert_eq!((e.event_seq, e.event.as_str()), (m.seq, "message:new"));
+            assert_eq!((e.event_seq, e.name()), (m.seq, "message:new"));
             let live = natter_core::events::payload::MessageChange {
                 event_seq: m.seq,
                 message: m,
             };
-            assert_eq!(e.data, serde_json::to_value(live).unwrap());
+            assert_eq!(e.data(), serde_json::to_value(live).unwrap());
         }
         // Rooms' seqs and each sender's cursor moved to their newest message.
         assert_eq!(s.room(r, bob).await.unwrap().unwrap().last_seq, 5);
@@ -893,7 +895,7 @@ mod tests {
         // Only alice's two messages were logged (`message:new` is flat).
         let authors: Vec<_> = log
             .iter()
-            .map(|e| e.data["user"]["username"].clone())
+            .map(|e| e.data()["user"]["username"].clone())
             .collect();
         assert_eq!(authors, ["alice", "alice"]);
     }

@@ -5,14 +5,15 @@
 //! then `message:deleted`); only the text, files and mentions that are gone
 //! are gone from the log too.
 
-use natter_core::events::{payload, ServerEvent};
+use natter_core::events::{payload, ServerEventName};
 use natter_core::{Message, Result};
 use serde_json::Value;
 
 use super::Conn;
 use crate::error::db_err;
 
-const MESSAGE_EVENTS: [ServerEvent; 2] = [ServerEvent::MessageNew, ServerEvent::MessageUpdated];
+const MESSAGE_EVENTS: [ServerEventName; 2] =
+    [ServerEventName::MessageNew, ServerEventName::MessageUpdated];
 
 /// Rewrites every logged `message:new`/`message:updated` of `message` to its
 /// current state (each keeping its `eventSeq`), and `replyTo.content` of the
@@ -25,8 +26,8 @@ pub(super) async fn rewrite(c: &mut Conn, message: &Message) -> Result<()> {
     )
     .bind(message.id.0)
     .bind(room)
-    .bind(MESSAGE_EVENTS[0].name())
-    .bind(MESSAGE_EVENTS[1].name())
+    .bind(MESSAGE_EVENTS[0].as_str())
+    .bind(MESSAGE_EVENTS[1].as_str())
     .fetch_all(&mut *c)
     .await
     .map_err(db_err)?;
@@ -45,8 +46,8 @@ pub(super) async fn rewrite(c: &mut Conn, message: &Message) -> Result<()> {
     )
     .bind(message.id.0)
     .bind(room)
-    .bind(MESSAGE_EVENTS[0].name())
-    .bind(MESSAGE_EVENTS[1].name())
+    .bind(MESSAGE_EVENTS[0].as_str())
+    .bind(MESSAGE_EVENTS[1].as_str())
     .fetch_all(&mut *c)
     .await
     .map_err(db_err)?;

@@ -97,7 +97,7 @@ pub(super) async fn update(p: &Pools, id: Id, patch: RoomPatch, viewer: Id) -> R
     };
     let room = get_existing(&mut tx, id, viewer).await?;
     if let Some(seq) = seq {
-        messages::log(&mut tx, id, seq, LoggedEvent::room_updated(&room)?).await?;
+        messages::log(&mut tx, id, seq, LoggedEvent::room_updated(&room)).await?;
     }
     tx.commit().await.map_err(db_err)?;
     Ok(room)

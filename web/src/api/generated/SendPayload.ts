@@ -2,4 +2,7 @@
 import type { Id } from "./Id";
 import type { MessageType } from "./MessageType";
 
+/**
+ * `message:send`.
+ */
 export type SendPayload = { roomId: Id, content: string, replyToId?: Id, type?: MessageType, fileUrl?: string, clientId?: string, };
