@@ -41,6 +41,7 @@ pub use config::EioConfig;
 pub use conn::Conn;
 pub use handler::{CloseReason, EioHandler, Message, SendError};
 pub use packet::Frame;
+pub(crate) use server::new_id;
 pub use server::EioServer;
 pub use stream::TrackedTcp;
 
