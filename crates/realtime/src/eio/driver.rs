@@ -261,6 +261,16 @@ mod tests {
         }
     }
 
+    /// The client gets a normal close frame; once it goes, the driver ends.
+    async fn closed_normally(mut client: TcpStream, task: JoinHandle<()>) {
+        assert_eq!(
+            read_frame(&mut client).await,
+            Some((ws::OP_CLOSE, vec![3, 232]))
+        );
+        drop(client);
+        task.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
     #[tokio::test]
     async fn the_open_packet_goes_first_then_the_queue() {
         let srv = recorder(EioConfig::default());
@@ -310,12 +320,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         conn.close(CloseReason::ServerClose);
         assert_eq!(text(&mut client).await, "4last");
-        assert_eq!(
-            read_frame(&mut client).await,
-            Some((ws::OP_CLOSE, vec![3, 232]))
-        );
-        drop(client);
-        task.await.unwrap_or_else(|e| panic!("{e}"));
+        closed_normally(client, task).await;
         assert_eq!(seen(&srv), ["close forced server close"]);
     }
 
@@ -329,12 +334,7 @@ mod tests {
         assert_eq!(text(&mut client).await, "0{}");
         let big = Frame::message("more than ten bytes");
         assert_eq!(conn.send(big), Err(crate::eio::SendError::SlowConsumer));
-        assert_eq!(
-            read_frame(&mut client).await,
-            Some((ws::OP_CLOSE, vec![3, 232]))
-        );
-        drop(client);
-        task.await.unwrap_or_else(|e| panic!("{e}"));
+        closed_normally(client, task).await;
         assert_eq!(seen(&srv), ["close slow consumer"]);
     }
 

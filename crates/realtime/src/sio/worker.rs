@@ -161,6 +161,14 @@ mod tests {
     use crate::sio::EngineConfig;
     use serde_json::json;
 
+    /// A fixture whose sockets hold reading at `max` queued events.
+    fn queue_of(max: usize) -> crate::sio::testing::Fixture {
+        fixture(EngineConfig {
+            max_queued_events: max,
+            ..EngineConfig::default()
+        })
+    }
+
     #[tokio::test]
     async fn events_run_in_arrival_order_then_the_disconnect() {
         let fx = fixture(EngineConfig::default());
@@ -189,10 +197,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_holds_reading_until_half_is_handled() {
-        let fx = fixture(EngineConfig {
-            max_queued_events: 4,
-            ..EngineConfig::default()
-        });
+        let fx = queue_of(4);
         let (conn, s) = fx.connect(json!({})).await;
         // the worker cannot run before this task yields
         for i in 0..3 {
@@ -209,10 +214,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_limit_never_holds() {
-        let fx = fixture(EngineConfig {
-            max_queued_events: 0,
-            ..EngineConfig::default()
-        });
+        let fx = queue_of(0);
         let (conn, s) = fx.connect(json!({})).await;
         for i in 0..300 {
             fx.text(&conn, &format!("2[\"e\",{i}]"));

@@ -146,11 +146,12 @@ fn replace_lone_surrogates(s: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn ok(s: &str) -> Packet {
+    /// `s` decoded, or the test fails.
+    pub(crate) fn ok(s: &str) -> Packet {
         match decode(s) {
             Ok(p) => p,
             Err(e) => panic!("{s}: {e}"),

@@ -124,15 +124,8 @@ pub fn placeholder(num: usize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sio::packet::{decode, Packet};
+    use crate::sio::packet::decode::tests::ok;
     use serde_json::json;
-
-    fn ok(s: &str) -> Packet {
-        match decode(s) {
-            Ok(p) => p,
-            Err(e) => panic!("{s}: {e}"),
-        }
-    }
 
     #[test]
     fn encodes() -> Result<(), serde_json::Error> {
