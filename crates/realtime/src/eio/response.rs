@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{header, HeaderValue, StatusCode};
 
+/// An error in the protocol's JSON shape, with any status.
 pub(super) fn error_response(code: u8, message: &str, status: StatusCode) -> Response {
     let body = format!("{{\"code\":{code},\"message\":\"{message}\"}}");
     let mut r = Response::new(Body::from(body));
@@ -16,6 +17,7 @@ pub(super) fn error_response(code: u8, message: &str, status: StatusCode) -> Res
     r
 }
 
+/// A `400` with the protocol's error `code` and its message.
 pub(super) fn bad(code: u8) -> Response {
     let message = match code {
         0 => "Transport unknown",
@@ -28,6 +30,7 @@ pub(super) fn bad(code: u8) -> Response {
     error_response(code, message, StatusCode::BAD_REQUEST)
 }
 
+/// A `200` with a text body (a polling payload, `ok`).
 pub(super) fn text_response(body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());
     r.headers_mut().insert(
