@@ -253,18 +253,7 @@ pub fn close_payload(code: u16) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn client_frame(fin: bool, op: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
-        let mut out = Vec::new();
-        put_header(&mut out, op, payload.len());
-        if !fin {
-            out[0] &= 0x7f;
-        }
-        out[1] |= 0x80;
-        out.extend_from_slice(&mask);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-        out
-    }
+    use crate::eio::testing::client_frame;
 
     #[test]
     fn accept_key_matches_rfc_example() {
