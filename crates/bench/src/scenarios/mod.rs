@@ -25,6 +25,7 @@ pub use s3::S3;
 pub use s4::S4;
 pub use s6::S6;
 pub use s8::S8;
+pub(crate) use shared::time_requests;
 
 /// What a scenario gets: its common options, its deadline, the watched server.
 pub struct Budget {

@@ -98,7 +98,7 @@ pub(super) fn connect_summary(c: &crate::coord::Connected) -> Value {
 
 /// Times GET requests one after the other; their percentiles and how many did
 /// not answer 200.
-pub(super) async fn time_requests(
+pub(crate) async fn time_requests(
     api: &api::Api,
     token: &str,
     paths: impl Iterator<Item = String>,
