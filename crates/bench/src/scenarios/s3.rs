@@ -57,18 +57,32 @@ struct StepFig {
     json: Value,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn fanout_step(
-    fleet: &mut Fleet,
-    b: &Budget,
-    group: &str,
+/// What every step of one room size shares: the phase group (its rooms' tag),
+/// how many rooms and members it has, and the knobs of a step.
+#[derive(Clone, Copy)]
+struct Fanout<'a> {
+    group: &'a str,
     rooms: usize,
     members: usize,
-    deliveries_per_s: f64,
     secs: u64,
     payload: usize,
     p99_ms: f64,
+}
+
+async fn fanout_step(
+    fleet: &mut Fleet,
+    b: &Budget,
+    fan: Fanout<'_>,
+    deliveries_per_s: f64,
 ) -> Result<StepFig> {
+    let Fanout {
+        group,
+        rooms,
+        members,
+        secs,
+        payload,
+        p99_ms,
+    } = fan;
     let per_room_size = members as f64 / rooms.max(1) as f64;
     let msgs_per_s = deliveries_per_s / per_room_size;
     let rate_per_sender = msgs_per_s / rooms.max(1) as f64;
@@ -159,6 +173,14 @@ impl S3 {
             let tag = format!("s3-{s}");
             let (rooms, members) = room_sizes(&prov, &tag);
             eprintln!("s3: rooms of {s} ({rooms} rooms, {members} members)");
+            let fan = Fanout {
+                group: &tag,
+                rooms,
+                members,
+                secs,
+                payload: self.payload,
+                p99_ms: self.p99_ms,
+            };
             let mut steps = Vec::new();
             let mut best: Option<(f64, f64)> = None; // (offered, achieved)
             let mut rate = if smoke { 200.0 } else { self.start_rate };
@@ -168,18 +190,7 @@ impl S3 {
                     eprintln!("s3: stopping early, the --duration budget is nearly spent");
                     break;
                 }
-                let f = fanout_step(
-                    &mut fleet,
-                    &b,
-                    &tag,
-                    rooms,
-                    members,
-                    rate,
-                    secs,
-                    self.payload,
-                    self.p99_ms,
-                )
-                .await?;
+                let f = fanout_step(&mut fleet, &b, fan, rate).await?;
                 if smoke && f.delivered != f.expected {
                     ok = false;
                 }
@@ -204,18 +215,7 @@ impl S3 {
             }
             let half = match best {
                 Some((offered, _)) if b.left() > Duration::from_secs(secs + 30) && !smoke => {
-                    let f = fanout_step(
-                        &mut fleet,
-                        &b,
-                        &tag,
-                        rooms,
-                        members,
-                        offered / 2.0,
-                        secs,
-                        self.payload,
-                        self.p99_ms,
-                    )
-                    .await?;
+                    let f = fanout_step(&mut fleet, &b, fan, offered / 2.0).await?;
                     Some(f)
                 }
                 _ => None,

@@ -96,16 +96,21 @@ pub(super) async fn load(url: &str, targets: &[Target], per_room: u64) -> Result
     let activity = now * 1_000_000;
     let load_secs = started.elapsed().as_secs_f64();
     let mut report = json!({"messages": total, "load_seconds": load_secs, "rows_per_s": (total as f64 / load_secs).round()});
-    let sql = "UPDATE rooms SET last_seq = $1, last_activity = $2 WHERE id = $3";
+    // The same UPDATE on both stores; a macro, as the connections' types differ.
+    macro_rules! mark_rooms {
+        ($c:expr) => {
+            for t in targets {
+                sqlx::query("UPDATE rooms SET last_seq = $1, last_activity = $2 WHERE id = $3")
+                    .bind(per_room as i64)
+                    .bind(activity)
+                    .bind(t.room)
+                    .execute(&mut *$c)
+                    .await?;
+            }
+        };
+    }
     if let Some(c) = sqlite.as_mut() {
-        for t in targets {
-            sqlx::query(sql)
-                .bind(per_room as i64)
-                .bind(activity)
-                .bind(t.room)
-                .execute(&mut *c)
-                .await?;
-        }
+        mark_rooms!(c);
         let t = Instant::now();
         sqlx::query("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
             .execute(&mut *c)
@@ -142,14 +147,7 @@ pub(super) async fn load(url: &str, targets: &[Target], per_room: u64) -> Result
         report["search_text_bytes"] = json!(text);
     }
     if let Some(c) = postgres.as_mut() {
-        for t in targets {
-            sqlx::query(sql)
-                .bind(per_room as i64)
-                .bind(activity)
-                .bind(t.room)
-                .execute(&mut *c)
-                .await?;
-        }
+        mark_rooms!(c);
         let t = Instant::now();
         sqlx::query("REINDEX INDEX messages_search")
             .execute(&mut *c)
