@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SyncEvent } from '../api/types';
 import { flush, setup } from '../test/app';
-import { ana, msg } from '../test/fixtures';
+import { ana, msg, room } from '../test/fixtures';
 
 describe('catch-up', () => {
   afterEach(() => vi.useRealTimers());
@@ -95,4 +95,15 @@ describe('catch-up', () => {
     expect(t.timelines.store.getState().timelines['r1']!.version).toBe(1);
   });
 
+  it('a room’s cursor starts at the lastSeq it is first listed with; later listings never move it', async () => {
+    const t = setup({ roomLastSeq: 2 });
+    await t.controller.start(ana, null);
+    expect(t.sync.store.getState().lastSeq).toEqual({ r1: 2 });
+    // the server moved on while we missed it: a refresh must not skip those changes
+    t.stubRest({ rooms: vi.fn(async () => ({ rooms: [room({ lastSeq: 9 }), room({ id: 'r2', lastSeq: 4 })] })) });
+    await t.rooms.refresh();
+    expect(t.sync.store.getState().lastSeq).toEqual({ r1: 2, r2: 4 });
+    await t.sync.syncRooms();
+    expect(t.syncCalls).toEqual([{ r1: 2, r2: 4 }]);
+  });
 });
