@@ -1,5 +1,4 @@
-// The signed-in app: starts the session (rooms, socket), follows the URL and the last
-// room, keeps the tab title and favicon, and lays out sidebar, room and dialogs.
+// The signed-in app: starts the session, follows the URL, lays out sidebar, room and dialogs.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Room } from '../api/types';
 import { controller, rooms as roomsStore, timelines, useRooms, useSession, useSessionPhase } from '../state';

@@ -1,5 +1,4 @@
-// The message box: drafts per room, mentions, emoji, reply and edit modes, files by
-// button or paste, and typing events.
+// The message box: drafts, mentions, emoji, reply and edit modes, files, typing events.
 import { useEffect, useMemo, useRef, useState, type ChangeEvent, type ClipboardEvent, type KeyboardEvent } from 'react';
 import type { Room, User } from '../api/types';
 import { plainText } from '../lib/markdown';

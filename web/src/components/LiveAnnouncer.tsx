@@ -1,3 +1,4 @@
+// The screen-reader live region that announces new messages in the open room.
 import { useTimelines } from '../state';
 
 /** Screen-reader region announcing new messages in the open room. */

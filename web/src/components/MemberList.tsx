@@ -1,3 +1,4 @@
+// The member panel of a room: online and offline members with their roles.
 import { useMemo } from 'react';
 import type { Member, Room } from '../api/types';
 import { memberPresence } from '../lib/presence';

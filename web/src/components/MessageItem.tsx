@@ -1,3 +1,4 @@
+// One message in the list: author, text, attachment, reply quote, reactions and actions.
 import { memo, useMemo, useState } from 'react';
 import type { User } from '../api/types';
 import { plainText, renderMarkdown } from '../lib/markdown';

@@ -1,3 +1,4 @@
+// The virtualized message list of a room: paging, unread marker, jump buttons, sticking to the bottom.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import type { Room } from '../api/types';

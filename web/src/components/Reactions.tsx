@@ -1,3 +1,4 @@
+// A message's reaction chips.
 import type { User } from '../api/types';
 import { useRooms } from '../state';
 import type { ChatMessage } from '../state/timeline';

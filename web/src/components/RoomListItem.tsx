@@ -1,3 +1,4 @@
+// One room (or DM) in the sidebar list, with its unread and mention badges.
 import type { Room } from '../api/types';
 import { usePresence, useRooms } from '../state';
 import { roomTitle } from '../state/rooms';

@@ -1,3 +1,4 @@
+// Room settings for admins: name, description, members' roles, remove and invite.
 import { useState, type FormEvent } from 'react';
 import type { Member, Role, Room } from '../api/types';
 import { rooms, useRooms } from '../state';

@@ -1,3 +1,4 @@
+// An open room: header (title, search, notify, members, settings, leave), messages, composer.
 import { useState } from 'react';
 import type { Room } from '../api/types';
 import { rooms, sending, usePresence, useRooms } from '../state';

@@ -1,3 +1,4 @@
+// Message search in the room header (a lookup of its own): scope, filter chips, results.
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, rest } from '../api/rest';
 import type { Id, Room, SearchResult } from '../api/types';

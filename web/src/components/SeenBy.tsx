@@ -1,3 +1,4 @@
+// "Seen by …" under a room's last message.
 import { useMemo } from 'react';
 import { useRooms, useTimelines } from '../state';
 import { isLocal } from '../state/timeline';

@@ -1,3 +1,4 @@
+// The sidebar: brand, room and DM lists, connection state, notifications, account menu.
 import type { Room } from '../api/types';
 import { useRooms, useSession } from '../state';
 import { useDrawer } from '../lib/useDrawer';

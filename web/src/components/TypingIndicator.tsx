@@ -1,3 +1,4 @@
+// "Ana is typing…" under the messages.
 import { useEffect, useState } from 'react';
 import { useRooms, useTyping } from '../state';
 import { formatTyping } from '../state/typing';

@@ -1,5 +1,5 @@
-// Builds every store and the session controller from their dependencies: the real REST
-// client and socket in index.ts, fakes in tests.
+// Builds every store and the session controller from their dependencies.
+// The real REST client and socket come from index.ts; tests pass fakes (test/app.ts).
 import type { RestApi } from '../api/rest';
 import type { RealtimeApi } from '../api/socket';
 import { createSessionController, type ControllerDeps } from './controller';

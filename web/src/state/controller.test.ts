@@ -1,6 +1,4 @@
-// Tests of the session controller's lifecycle: start loads the rooms then connects, every
-// (re)connect syncs from the cursors applied so far, a stopped start never connects,
-// logout tears everything down, auth failures sign out, events reach the stores.
+// Tests of the session controller: lifecycle (start, reconnect, stop, logout) and event routing.
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/rest';
 import type { SyncEvent } from '../api/types';

@@ -1,6 +1,7 @@
-// The session controller: owns a signed-in session's connection lifecycle (load the rooms,
-// connect, catch up on every (re)connect, stop, log out) and routes each socket event to
-// the store action that handles it, plus page notifications and focus reports.
+// The session controller: a signed-in session's connection lifecycle and its socket events.
+// It loads the rooms, connects, catches up on every (re)connect, stops and logs out, and
+// routes each socket event to the store action that handles it (plus page notifications
+// and focus reports).
 import { createStore } from 'zustand/vanilla';
 import { ApiError, type RestApi } from '../api/rest';
 import type { RealtimeHandlers } from '../api/socket';

@@ -1,5 +1,5 @@
-// The state's public entry: the app's stores and its session controller wired to the real
-// REST client and socket, and a hook per store for components to read them.
+// The state's public entry: the app's stores and session controller, and a hook per store.
+// Wired here to the real REST client and socket.
 import { useSyncExternalStore } from 'react';
 import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';

@@ -1,5 +1,5 @@
-// Presence store: who is online and when each person was last seen, seeded from member
-// lists and moved by live user:online / user:offline events.
+// Presence store: who is online and when each person was last seen.
+// Seeded from member lists, moved by live user:online / user:offline events.
 import { createStore } from 'zustand/vanilla';
 import type { Id, Member } from '../api/types';
 import type { PresenceEntry } from '../lib/presence';

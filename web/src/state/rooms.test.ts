@@ -1,5 +1,4 @@
-// Tests of the rooms store: member lists follow room:user-left, and the room actions the
-// dialogs call (join, notifications, DMs, settings) keep the store as the server has it.
+// Tests of the rooms store: member lists and the room actions dialogs call.
 import { describe, expect, it, vi } from 'vitest';
 import { flush, setup } from '../test/app';
 import type { Member, User } from '../api/types';

@@ -1,5 +1,6 @@
-// Rooms store: who I am, the rooms I am in (settings, unread and mention counts), the
-// open room, each room's members and read cursors, and the actions that change them.
+// Rooms store: me, my rooms (settings, unread counts), the open room, members, read cursors.
+// Its actions are the room operations components call (join, leave, create, DMs, settings,
+// notifications, member admin) and the room events the controller routes here.
 import { createStore } from 'zustand/vanilla';
 import type { RestApi } from '../api/rest';
 import type { RealtimeApi } from '../api/socket';

@@ -1,5 +1,4 @@
-// Tests of optimistic sending: pending → sent on the ack (one copy, even when the
-// broadcast comes first), failed → retry with the same clientId, discard.
+// Tests of optimistic sending: pending → sent (one copy), failed → retry with the same clientId, discard.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flush, setup } from '../test/app';
 import { ana, msg } from '../test/fixtures';

@@ -1,6 +1,6 @@
-// Sending: our messages into the timelines store, optimistically (pending at once, sent on
-// the ack, failed on an error or timeout, retried with the same clientId), and edits,
-// deletes and reactions over the socket.
+// Sending: optimistic send (pending, sent on the ack, failed, retry), edit, delete, react.
+// Local messages live in the timelines store; a retry reuses the clientId, so a message is
+// never stored twice.
 import type { RealtimeApi } from '../api/socket';
 import type { Ack, Id } from '../api/types';
 import type { RoomsStore } from './rooms';

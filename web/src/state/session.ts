@@ -1,6 +1,7 @@
-// The auth session: who is signed in. The session cookie is the truth (GET /api/me on
-// load); the token from login/register is kept to authenticate the socket too. Logging
-// out is the session controller's (it also tears the connection down).
+// The auth session: who is signed in (boot, login, register, signed out).
+// The session cookie is the truth (GET /api/me on load); the token from login/register is
+// kept to authenticate the socket too. Logging out is the session controller's (it also
+// tears the connection down).
 import { createStore } from 'zustand/vanilla';
 import { ApiError, rest, setBearerToken } from '../api/rest';
 import type { User } from '../api/types';

@@ -1,5 +1,4 @@
-// Tests of catch-up: sync replays in eventSeq order without applying anything twice,
-// room:updated through the same gate, a gap syncs that room, `reset` reloads it.
+// Tests of catch-up: ordered sync replay with no double apply, gaps, `reset`, where cursors start.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SyncEvent } from '../api/types';
 import { flush, setup } from '../test/app';

@@ -1,6 +1,5 @@
-// Sync store: the catch-up cursor per room (the last eventSeq applied), the order gate
-// every room change passes, and `sync` replay (on connect and on a gap; rooms too far
-// behind are `reset`: reloaded).
+// Sync store: catch-up cursors (last eventSeq applied per room), the order gate, `sync` replay.
+// Replay runs on connect and on a gap; rooms too far behind are `reset` (reloaded).
 import { createStore } from 'zustand/vanilla';
 import type { RestApi } from '../api/rest';
 import type { RealtimeApi } from '../api/socket';

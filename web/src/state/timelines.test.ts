@@ -1,5 +1,4 @@
-// Tests of the timelines store: unread counting while away, and a list opened at a
-// search result that loads newer pages up to the live end.
+// Tests of the timelines store: unread counting, and a list opened at a search result.
 import { describe, expect, it, vi } from 'vitest';
 import { setup } from '../test/app';
 import { ana, msg } from '../test/fixtures';

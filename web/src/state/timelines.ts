@@ -1,6 +1,6 @@
-// Timelines store: each room's messages (newest page, older and newer pages, the page
-// around a search result), where the reader is (open room, at the bottom, tab visible),
-// what a new message does (unread count, marker, announcement) and marking read.
+// Timelines store: each room's messages, the reader's position, new-message effects, marking read.
+// Pages: newest, older, newer, and the page around a search result; a new message counts as
+// unread unless looked at, moves the marker and is announced.
 import { createStore } from 'zustand/vanilla';
 import type { RestApi } from '../api/rest';
 import type { RealtimeApi } from '../api/socket';

@@ -1,6 +1,5 @@
-// Typing: the store of who is typing in each room (until their stop, their message or
-// TYPING_EXPIRY_MS), our own typing:start/stop throttled so a keystroke is not an event,
-// and the text shown.
+// Typing: who is typing per room (a store), our own throttled typing events, the text shown.
+// Someone counts as typing until their stop, their message or TYPING_EXPIRY_MS.
 import { createStore } from 'zustand/vanilla';
 import type { RealtimeApi } from '../api/socket';
 import type { Id, TypingStartPayload } from '../api/types';

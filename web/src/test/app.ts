@@ -1,5 +1,5 @@
-// Test harness for the state: every store and the session controller (createApp) on fakes
-// of the REST client, the socket connection and the browser hooks.
+// Test harness: every store and the session controller (createApp) on fakes.
+// Fakes of the REST client, the socket connection and the browser hooks, with a log of calls.
 import { vi } from 'vitest';
 import type { RestApi } from '../api/rest';
 import type { RealtimeApi, RealtimeHandlers } from '../api/socket';
