@@ -1,3 +1,4 @@
+// Vite and Vitest configuration: build into dist/, dev proxy to a running natter, happy-dom tests.
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';

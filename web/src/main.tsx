@@ -1,3 +1,4 @@
+// The web app's entry point: renders <App /> with the stylesheet.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App';

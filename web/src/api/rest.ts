@@ -156,6 +156,10 @@ export const rest = {
     request<RoomEnvelope>('PATCH', `/rooms/${encodeURIComponent(id)}/notifications`, { level }),
 };
 
+
+/** The REST client's shape (stores take it as a dependency, so tests can pass a fake). */
+export type RestApi = typeof rest;
+
 /**
  * POST /api/upload with progress (multipart: `file`, `roomId`). Uses XMLHttpRequest
  * because fetch has no upload progress events.

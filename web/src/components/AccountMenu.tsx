@@ -1,5 +1,6 @@
+// The account menu in the sidebar footer: change password, sign out (here or everywhere).
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { logout, logoutEverywhere } from '../state/session';
+import { controller } from '../state';
 import { ChangePasswordDialog } from './ChangePasswordDialog';
 import { Icon } from './Icon';
 
@@ -76,10 +77,10 @@ export function AccountMenu() {
           >
             Change password…
           </button>
-          <button type="button" role="menuitem" className="account-menu-item" onClick={() => void logout()}>
+          <button type="button" role="menuitem" className="account-menu-item" onClick={() => void controller.logout()}>
             Sign out
           </button>
-          <button type="button" role="menuitem" className="account-menu-item" onClick={() => void logoutEverywhere()}>
+          <button type="button" role="menuitem" className="account-menu-item" onClick={() => void controller.logoutEverywhere()}>
             Sign out everywhere
           </button>
         </div>

@@ -1,3 +1,4 @@
+// The root component: boots the auth session, then shows the sign-in page or the chat.
 import { useEffect } from 'react';
 import { bootSession } from '../state/session';
 import { useSession } from '../state';

@@ -1,3 +1,4 @@
+// An attachment in a message: an image preview that opens the lightbox, or a file chip.
 import { useEffect, useState } from 'react';
 import { fileInfo } from '../api/rest';
 import type { UploadedFile } from '../api/types';

@@ -1,3 +1,4 @@
+// The sign-in and registration page, with field-level server errors.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/rest';
 import { login, register } from '../state/session';

@@ -1,3 +1,4 @@
+// A user's avatar: initials on a colour from their id, with an optional presence dot.
 import type { CSSProperties } from 'react';
 import { hueFor, initials } from '../lib/avatar';
 import { PresenceDot } from './PresenceDot';

@@ -1,3 +1,4 @@
+// The change-password dialog (a one-off REST call; every other session is signed out).
 import { useState, type FormEvent } from 'react';
 import { ApiError, rest } from '../api/rest';
 import { Dialog } from './Dialog';

@@ -1,11 +1,9 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError, rest } from '../api/rest';
-import { connection } from '../api/socket';
+// The signed-in app: starts the session, follows the URL, lays out sidebar, room and dialogs.
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Room } from '../api/types';
-import { chat, useChat, useSession } from '../state';
-import { roomTitle, sortedRooms, totalUnread } from '../state/chat';
-import { signedOut } from '../state/session';
-import { pageNotify, notifies, setFavicon, startFocusReports } from '../lib/attention';
+import { controller, rooms as roomsStore, timelines, useRooms, useSession, useSessionPhase } from '../state';
+import { roomTitle, sortedRooms, totalUnread } from '../state/rooms';
+import { setFavicon } from '../lib/attention';
 import { CreateRoomDialog } from './CreateRoomDialog';
 import { EmptyState } from './EmptyState';
 import { LiveAnnouncer } from './LiveAnnouncer';
@@ -25,68 +23,23 @@ function roomFromHash(hash = window.location.hash): string | null {
   return m ? decodeURIComponent(m[1]!) : null;
 }
 
-/** The signed-in app: starts the store and the socket, lays out sidebar and room. */
+/** The signed-in app: starts the session controller, lays out sidebar and room. */
 export function ChatApp() {
   const user = useSession((s) => s.user)!;
   const token = useSession((s) => s.token);
-  const rooms = useChat((s) => s.rooms);
-  const peers = useChat((s) => s.dmPeers);
-  const activeRoomId = useChat((s) => s.activeRoomId);
-  const [ready, setReady] = useState(false);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const rooms = useRooms((s) => s.rooms);
+  const peers = useRooms((s) => s.dmPeers);
+  const activeRoomId = useRooms((s) => s.activeRoomId);
+  const ready = useSessionPhase((s) => s.phase === 'ready');
+  const loadError = useSessionPhase((s) => s.error);
   const [dialog, setDialog] = useState<DialogKind>(null);
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(() => window.matchMedia?.('(min-width: 1100px)').matches ?? true);
 
-  // Start the store, then the socket (its connect handler syncs every room).
+  // Load the rooms, then connect (each connect syncs every room); stop on the way out.
   useEffect(() => {
-    let cancelled = false;
-    chat
-      .start(user)
-      .then(() => {
-        if (cancelled) return;
-        setReady(true);
-        const title = (roomId: string, kind: 'dm' | 'mention' | 'message', name: string) => {
-          const r = chat.store.getState().rooms[roomId];
-          return kind === 'dm' || r?.isDirect ? name : `${name} in #${r?.name ?? ''}`;
-        };
-        const openAt = (roomId: string) => () => void chat.openRoom(roomId);
-        connection.start(token, {
-          ...chat.handlers,
-          // while hidden and without Web Push here, the page notifies: mentions from the
-          // `notification` event, every other message its room's level lets through
-          // (DMs at their default `all`, whether sent by dm:send or message:send)
-          onNotification: (p) => {
-            chat.handlers.onNotification(p);
-            const r = chat.store.getState().rooms[p.roomId];
-            if (p.kind !== 'mention' || r?.notifications === 'none') return;
-            pageNotify(r, title(p.roomId, p.kind, p.message.user.name || p.message.user.username), p.message, openAt(p.roomId));
-          },
-          onRoomChange: (c) => {
-            chat.handlers.onRoomChange(c);
-            if (c.kind !== 'new' || c.message.userId === user.id) return;
-            const r = chat.store.getState().rooms[c.roomId];
-            const mentioned = c.message.mentions.includes(user.id);
-            if (!r || mentioned || !notifies(r.notifications, r.isDirect, false)) return;
-            const kind = r.isDirect ? 'dm' : 'message';
-            pageNotify(r, title(c.roomId, kind, c.message.user.name || c.message.user.username), c.message, openAt(c.roomId));
-          },
-          onAuthFailed: () => {
-            rest.me().catch((e: unknown) => {
-              if (e instanceof ApiError && e.status === 401) signedOut();
-            });
-          },
-        });
-      })
-      .catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 401) signedOut();
-        else setLoadError(e instanceof Error ? e.message : 'Could not load your rooms.');
-      });
-    return () => {
-      cancelled = true;
-      connection.stop();
-      chat.reset();
-    };
+    void controller.start(user, token);
+    return () => controller.stop();
   }, [user, token]);
 
   // Open the room in the URL, else the last one, else the first.
@@ -102,14 +55,14 @@ export function ChatApp() {
       saved = null;
     }
     const want = [roomFromHash(), saved].find((id) => id && rooms[id]) ?? list[0]!.id;
-    void chat.openRoom(want);
+    void timelines.openRoom(want);
   }, [ready, rooms, activeRoomId]);
 
   // A push (service worker message) or a link changed the hash: open that room.
   useEffect(() => {
     const go = (hash: string) => {
       const id = roomFromHash(hash);
-      if (id && id !== chat.store.getState().activeRoomId) void chat.openRoom(id);
+      if (id && id !== roomsStore.store.getState().activeRoomId) void timelines.openRoom(id);
     };
     const onHash = () => go(window.location.hash);
     const onWorker = (e: MessageEvent<unknown>) => {
@@ -126,20 +79,6 @@ export function ChatApp() {
       navigator.serviceWorker?.removeEventListener('message', onWorker);
     };
   }, []);
-
-  // Tell the server which room this tab is looking at (no push for it).
-  const focusReports = useRef<ReturnType<typeof startFocusReports> | null>(null);
-  useEffect(() => {
-    const f = startFocusReports(chat.store.getState().activeRoomId ?? null);
-    focusReports.current = f;
-    return () => {
-      f.stop();
-      focusReports.current = null;
-    };
-  }, []);
-  useEffect(() => {
-    focusReports.current?.setRoom(activeRoomId ?? null);
-  }, [activeRoomId]);
 
   useEffect(() => {
     if (!activeRoomId) return;
@@ -163,7 +102,7 @@ export function ChatApp() {
   useEffect(() => () => setFavicon(0), []);
 
   useEffect(() => {
-    const onVis = () => chat.setVisible(document.visibilityState === 'visible');
+    const onVis = () => timelines.setVisible(document.visibilityState === 'visible');
     window.addEventListener('focus', onVis);
     document.addEventListener('visibilitychange', onVis);
     onVis();
@@ -180,7 +119,7 @@ export function ChatApp() {
 
   const open = useCallback((room: Room | string) => {
     const id = typeof room === 'string' ? room : room.id;
-    void chat.openRoom(id);
+    void timelines.openRoom(id);
     setDrawerOpen(false);
   }, []);
 
@@ -190,7 +129,7 @@ export function ChatApp() {
       if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
       if (ordered.length === 0) return;
       e.preventDefault();
-      const i = ordered.findIndex((r) => r.id === chat.store.getState().activeRoomId);
+      const i = ordered.findIndex((r) => r.id === roomsStore.store.getState().activeRoomId);
       const next = e.key === 'ArrowUp' ? (i <= 0 ? ordered.length - 1 : i - 1) : (i + 1) % ordered.length;
       open(ordered[next]!);
     };

@@ -1,10 +1,9 @@
+// The message box: drafts, mentions, emoji, reply and edit modes, files, typing events.
 import { useEffect, useMemo, useRef, useState, type ChangeEvent, type ClipboardEvent, type KeyboardEvent } from 'react';
-import { realtime } from '../api/socket';
 import type { Room, User } from '../api/types';
 import { plainText } from '../lib/markdown';
-import { chat, uploads, useChat } from '../state';
+import { sending, timelines, typing, uploads, useRooms } from '../state';
 import { isLocal, type ChatMessage } from '../state/timeline';
-import { TypingThrottle } from '../state/typing';
 import { EmojiPickerPopover } from './EmojiPickerPopover';
 import { Icon } from './Icon';
 import { MentionSuggestions } from './MentionSuggestions';
@@ -23,7 +22,6 @@ interface Props {
 
 const MAX = 4000;
 const drafts = new Map<string, string>();
-const typing = new TypingThrottle(realtime.typingStart, realtime.typingStop);
 
 /** The `@word` being typed just before the caret, if any. */
 export function mentionQuery(text: string, caret: number): { start: number; query: string } | null {
@@ -40,8 +38,8 @@ export function Composer({ room, title, replyTo, editing, onCancelReply, onStart
   const [picker, setPicker] = useState<DOMRect | null>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
-  const members = useChat((s) => s.members[room.id]);
-  const me = useChat((s) => s.me);
+  const members = useRooms((s) => s.members[room.id]);
+  const me = useRooms((s) => s.me);
   const savedDraft = useRef('');
 
   useEffect(() => () => typing.stop(), [room.id]);
@@ -123,18 +121,18 @@ export function Composer({ room, title, replyTo, editing, onCancelReply, onStart
       onCancelEdit();
       setText(savedDraft.current);
       if (content !== target.content) {
-        const err = await chat.edit(target.id, content);
+        const err = await sending.edit(target.id, content);
         if (err) onError(`Could not edit: ${err}`);
       }
       return;
     }
-    chat.send(room.id, content, { replyTo });
+    sending.send(room.id, content, { replyTo });
     setText('');
     onCancelReply();
   }
 
   function editLast(): boolean {
-    const msgs = chat.store.getState().timelines[room.id]?.messages ?? [];
+    const msgs = timelines.store.getState().timelines[room.id]?.messages ?? [];
     for (let i = msgs.length - 1; i >= 0; i--) {
       const m = msgs[i]!;
       if (m.userId === me?.id && !m.deletedAt && !isLocal(m) && m.type === 'text') {

@@ -1,3 +1,4 @@
+// A yes/no dialog for destructive actions (leave a room, delete a message).
 import type { ReactNode } from 'react';
 import { Dialog } from './Dialog';
 

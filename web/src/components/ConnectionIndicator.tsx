@@ -1,4 +1,5 @@
-import { useConnectionState, useChat } from '../state';
+// The connection state in the sidebar ("Catching up…" while a sync runs).
+import { useConnectionState, useSync } from '../state';
 
 const LABELS = {
   idle: 'Offline',
@@ -10,7 +11,7 @@ const LABELS = {
 
 export function ConnectionIndicator() {
   const state = useConnectionState();
-  const syncing = useChat((s) => s.syncing);
+  const syncing = useSync((s) => s.syncing);
   const label = state === 'online' && syncing ? 'Catching up…' : LABELS[state];
   return (
     <span className={`connection connection-${state}`} role="status" aria-live="polite" data-testid="connection-state" data-state={state}>

@@ -1,7 +1,8 @@
+// "Create a room": name, description, public or private.
 import { useState, type FormEvent } from 'react';
-import { ApiError, rest } from '../api/rest';
+import { ApiError } from '../api/rest';
 import type { Room } from '../api/types';
-import { chat } from '../state';
+import { rooms } from '../state';
 import { Dialog } from './Dialog';
 
 interface Props {
@@ -24,8 +25,7 @@ export function CreateRoomDialog({ onClose, onCreated }: Props) {
     }
     setBusy(true);
     try {
-      const { room } = await rest.createRoom({ name: name.trim(), description: description.trim(), isPrivate });
-      await chat.subscribe(room);
+      const room = await rooms.create({ name: name.trim(), description: description.trim(), isPrivate });
       onCreated(room);
       onClose();
     } catch (err) {

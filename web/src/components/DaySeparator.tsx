@@ -1,3 +1,4 @@
+// The day label between messages of different days.
 import { absoluteTime, dayLabel } from '../lib/time';
 
 export function DaySeparator({ iso }: { iso: string }) {

@@ -1,3 +1,4 @@
+// The modal dialog every dialog is built on: focus trap, Escape and backdrop close.
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import { Icon } from './Icon';

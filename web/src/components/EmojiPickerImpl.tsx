@@ -1,3 +1,4 @@
+// The emoji picker itself (emoji-picker-react, native emoji), loaded lazily.
 import EmojiPicker, { EmojiStyle, Theme } from 'emoji-picker-react';
 
 interface Props {

@@ -1,3 +1,4 @@
+// The emoji picker in a popover by its button, with quick reactions, lazy-loaded.
 import { lazy, Suspense, useEffect, useRef } from 'react';
 import { createPortal } from 'react-dom';
 import { effectiveTheme } from '../state/theme';

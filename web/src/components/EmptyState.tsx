@@ -1,3 +1,4 @@
+// What the main area shows with no room open: loading, an error, or browse/create.
 import { Icon } from './Icon';
 
 interface Props {

@@ -1,3 +1,4 @@
+// Drop files anywhere on the conversation to upload them into its room.
 import { useRef, useState, type DragEvent, type ReactNode } from 'react';
 import type { Id } from '../api/types';
 import { uploads } from '../state';

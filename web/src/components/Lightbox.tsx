@@ -1,3 +1,4 @@
+// A full-size image over the app.
 import { useEffect, useRef } from 'react';
 import { createPortal } from 'react-dom';
 import { Icon } from './Icon';

@@ -1,9 +1,10 @@
+// The member panel of a room: online and offline members with their roles.
 import { useMemo } from 'react';
 import type { Member, Room } from '../api/types';
 import { memberPresence } from '../lib/presence';
 import { lastSeenText } from '../lib/time';
 import { useDrawer } from '../lib/useDrawer';
-import { useChat, useConnectionState } from '../state';
+import { useConnectionState, usePresence, useRooms } from '../state';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
 
@@ -15,9 +16,9 @@ interface Props {
 const ROLE_ORDER = { admin: 0, moderator: 1, member: 2 } as const;
 
 export function MemberList({ room, onClose }: Props) {
-  const members = useChat((s) => s.members[room.id]);
-  const presence = useChat((s) => s.presence);
-  const me = useChat((s) => s.me);
+  const members = useRooms((s) => s.members[room.id]);
+  const presence = usePresence((s) => s.presence);
+  const me = useRooms((s) => s.me);
   const connection = useConnectionState();
   // below 1100 px the panel is a drawer over the conversation
   const panel = useDrawer(true, onClose, '(max-width: 1099px)');

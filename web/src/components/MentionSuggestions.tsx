@@ -1,3 +1,4 @@
+// The @mention suggestion list above the composer.
 import type { User } from '../api/types';
 import { Avatar } from './Avatar';
 

@@ -1,9 +1,10 @@
+// One message in the list: author, text, attachment, reply quote, reactions and actions.
 import { memo, useMemo, useState } from 'react';
 import type { User } from '../api/types';
 import { plainText, renderMarkdown } from '../lib/markdown';
 import { onArticleKey } from '../lib/messageKeys';
 import { absoluteTime, clockTime } from '../lib/time';
-import { chat } from '../state';
+import { sending } from '../state';
 import type { ChatMessage } from '../state/timeline';
 import { Attachment } from './Attachment';
 import { Avatar } from './Avatar';
@@ -54,7 +55,7 @@ export const MessageItem = memo(function MessageItem({
   const author = m.user?.name || m.user?.username || 'Unknown';
 
   const react = async (emoji: string) => {
-    const err = await chat.react(m.id, emoji);
+    const err = await sending.react(m.id, emoji);
     if (err) onError(`Could not react: ${err}`);
   };
 
@@ -135,11 +136,11 @@ export const MessageItem = memo(function MessageItem({
           {m.status === 'failed' && (
             <p className="msg-status msg-status-failed" role="alert">
               Not sent{m.sendError ? ` — ${m.sendError}` : ''}.{' '}
-              <button type="button" className="link-button" onClick={() => chat.retry(m.roomId, m.clientId!)}>
+              <button type="button" className="link-button" onClick={() => sending.retry(m.roomId, m.clientId!)}>
                 Retry
               </button>{' '}
               ·{' '}
-              <button type="button" className="link-button" onClick={() => chat.discard(m.roomId, m.clientId!)}>
+              <button type="button" className="link-button" onClick={() => sending.discard(m.roomId, m.clientId!)}>
                 Discard
               </button>
             </p>

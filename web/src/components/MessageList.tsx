@@ -1,8 +1,9 @@
+// The virtualized message list of a room: paging, unread marker, jump buttons, sticking to the bottom.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import type { Room } from '../api/types';
 import { dayKey } from '../lib/time';
-import { chat, useChat } from '../state';
+import { timelines, useRooms, useTimelines } from '../state';
 import { isLocal, type ChatMessage } from '../state/timeline';
 import { Icon } from './Icon';
 import { MessageItem } from './MessageItem';
@@ -29,10 +30,10 @@ function groupedWith(prev: ChatMessage | undefined, m: ChatMessage, markerSeq: n
 }
 
 export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onError }: Props) {
-  const tl = useChat((s) => s.timelines[room.id]);
-  const me = useChat((s) => s.me);
-  const atBottom = useChat((s) => s.atBottom);
-  const scrollNonce = useChat((s) => s.scrollNonce);
+  const tl = useTimelines((s) => s.timelines[room.id]);
+  const me = useRooms((s) => s.me);
+  const atBottom = useTimelines((s) => s.atBottom);
+  const scrollNonce = useTimelines((s) => s.scrollNonce);
   const ref = useRef<VirtuosoHandle>(null);
   // While the reader is at the bottom, stay there when heights change (images, "Seen by").
   const stick = useRef(true);
@@ -109,11 +110,11 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
   }, [checkMarker, loaded, room.id, tl?.version, markerIndex]);
 
   const startReached = useCallback(() => {
-    chat.loadOlder(room.id).catch(() => onError('Could not load older messages.'));
+    timelines.loadOlder(room.id).catch(() => onError('Could not load older messages.'));
   }, [room.id, onError]);
 
   const endReached = useCallback(() => {
-    chat.loadNewer(room.id).catch(() => onError('Could not load newer messages.'));
+    timelines.loadNewer(room.id).catch(() => onError('Could not load newer messages.'));
   }, [room.id, onError]);
   const hasNewer = !!tl?.hasNewer;
 
@@ -164,7 +165,7 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
         followOutput={(bottom) => (bottom && focusSeq === null ? 'auto' : false)}
         atBottomStateChange={(b) => {
           stick.current = b;
-          chat.setAtBottom(b);
+          timelines.setAtBottom(b);
         }}
         totalListHeightChanged={() => {
           // Opened at a message: pages loading around it must not pull the list away.
@@ -223,7 +224,7 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
           className="jump-button jump-unread"
           onClick={() => {
             stick.current = false;
-            void chat.jumpTo(room.id, markerSeq).catch(() => onError('Could not load the first unread message.'));
+            void timelines.jumpTo(room.id, markerSeq).catch(() => onError('Could not load the first unread message.'));
           }}
         >
           <Icon name="arrowUp" size={16} />
@@ -236,7 +237,7 @@ export function MessageList({ room, canModerate, onReply, onEdit, onDelete, onEr
           className="jump-button"
           onClick={() => {
             stick.current = true;
-            if (hasNewer || focusSeq !== null) void chat.jumpToNewest(room.id).catch(() => onError('Could not load the newest messages.'));
+            if (hasNewer || focusSeq !== null) void timelines.jumpToNewest(room.id).catch(() => onError('Could not load the newest messages.'));
             else toBottom('smooth');
           }}
         >

@@ -1,7 +1,7 @@
+// "New direct message": find someone and open the conversation with them.
 import { useState } from 'react';
-import { rest } from '../api/rest';
 import type { Room } from '../api/types';
-import { chat, useChat } from '../state';
+import { rooms, useRooms } from '../state';
 import { Dialog } from './Dialog';
 import { UserSearch } from './UserSearch';
 
@@ -11,7 +11,7 @@ interface Props {
 }
 
 export function NewDmDialog({ onClose, onOpened }: Props) {
-  const me = useChat((s) => s.me);
+  const me = useRooms((s) => s.me);
   const [error, setError] = useState<string | null>(null);
   return (
     <Dialog title="New direct message" onClose={onClose} testId="new-dm-dialog">
@@ -22,9 +22,7 @@ export function NewDmDialog({ onClose, onOpened }: Props) {
         autoFocus
         onPick={async (u) => {
           try {
-            const { room } = await rest.openDm(u.id);
-            await chat.subscribe(room);
-            await chat.loadMembers(room.id).catch(() => undefined);
+            const room = await rooms.openDm(u.id);
             onOpened(room);
             onClose();
           } catch (e) {

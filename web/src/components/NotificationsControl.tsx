@@ -1,3 +1,4 @@
+// The sidebar's "Notifications" control: Web Push on this device, on or off.
 import { useEffect, useState } from 'react';
 import { setPushOn } from '../lib/attention';
 import { disablePush, enablePush, refreshPush, type PushState } from '../lib/push';

@@ -1,7 +1,7 @@
+// The room header's "Notify me: all / mentions / nothing" menu.
 import { useEffect, useRef, useState } from 'react';
-import { rest } from '../api/rest';
 import type { NotificationLevel, Room } from '../api/types';
-import { chat } from '../state';
+import { rooms } from '../state';
 import { Icon } from './Icon';
 
 const CHOICES: { level: NotificationLevel; label: string; hint: string }[] = [
@@ -42,8 +42,7 @@ export function NotifyMenu({ room, onError }: { room: Room; onError: (m: string)
     if (next === level) return;
     setSaving(true);
     try {
-      const { room: updated } = await rest.setNotifications(room.id, next);
-      chat.store.setState((s) => ({ rooms: { ...s.rooms, [room.id]: { ...s.rooms[room.id]!, notifications: updated.notifications } } }));
+      await rooms.setNotifications(room.id, next);
     } catch (e) {
       onError(`Could not change notifications: ${e instanceof Error ? e.message : 'something went wrong'}`);
     } finally {

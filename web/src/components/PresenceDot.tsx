@@ -1,3 +1,4 @@
+// The online/offline dot.
 interface Props {
   online: boolean;
   label?: string;

@@ -1,5 +1,6 @@
+// A message's reaction chips.
 import type { User } from '../api/types';
-import { useChat } from '../state';
+import { useRooms } from '../state';
 import type { ChatMessage } from '../state/timeline';
 
 interface Props {
@@ -10,7 +11,7 @@ interface Props {
 
 /** Reaction chips: emoji and count; the title says who; mine are highlighted. */
 export function Reactions({ message, me, onToggle }: Props) {
-  const members = useChat((s) => s.members[message.roomId]);
+  const members = useRooms((s) => s.members[message.roomId]);
   if (!message.reactions || message.reactions.length === 0) return null;
   const nameOf = (id: string) => {
     if (me && id === me.id) return 'You';

@@ -1,3 +1,4 @@
+// Tests of RelativeTime: it moves on as time passes.
 import { act, render } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RelativeTime } from './RelativeTime';

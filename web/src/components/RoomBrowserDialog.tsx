@@ -1,7 +1,8 @@
+// "Browse rooms": search the public rooms (a lookup of its own), open or join one.
 import { useEffect, useState } from 'react';
 import { rest } from '../api/rest';
 import type { Room } from '../api/types';
-import { chat, useChat } from '../state';
+import { rooms as roomsStore, useRooms } from '../state';
 import { Dialog } from './Dialog';
 import { Icon } from './Icon';
 
@@ -15,7 +16,7 @@ export function RoomBrowserDialog({ onClose, onOpen }: Props) {
   const [rooms, setRooms] = useState<Room[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const mine = useChat((s) => s.rooms);
+  const mine = useRooms((s) => s.rooms);
 
   useEffect(() => {
     let live = true;
@@ -37,8 +38,7 @@ export function RoomBrowserDialog({ onClose, onOpen }: Props) {
   async function join(room: Room) {
     setBusy(room.id);
     try {
-      await chat.joinRoom(room);
-      onOpen(chat.store.getState().rooms[room.id] ?? room);
+      onOpen(await roomsStore.join(room));
       onClose();
     } catch (e) {
       setError(e instanceof Error ? e.message : 'Could not join');

@@ -1,6 +1,7 @@
+// One room (or DM) in the sidebar list, with its unread and mention badges.
 import type { Room } from '../api/types';
-import { useChat } from '../state';
-import { roomTitle } from '../state/chat';
+import { usePresence, useRooms } from '../state';
+import { roomTitle } from '../state/rooms';
 import { Avatar } from './Avatar';
 import { Icon } from './Icon';
 
@@ -11,8 +12,8 @@ interface Props {
 }
 
 export function RoomListItem({ room, active, onOpen }: Props) {
-  const peer = useChat((s) => (room.isDirect ? s.dmPeers[room.id] : undefined));
-  const online = useChat((s) => (peer ? (s.presence[peer.id]?.online ?? false) : false));
+  const peer = useRooms((s) => (room.isDirect ? s.dmPeers[room.id] : undefined));
+  const online = usePresence((s) => (peer ? (s.presence[peer.id]?.online ?? false) : false));
   const title = roomTitle(room, peer ? { [room.id]: peer } : {});
   const unread = room.unread || 0;
   const mentions = room.mentions || 0;

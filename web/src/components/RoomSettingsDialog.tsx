@@ -1,7 +1,7 @@
+// Room settings for admins: name, description, members' roles, remove and invite.
 import { useState, type FormEvent } from 'react';
-import { rest } from '../api/rest';
 import type { Member, Role, Room } from '../api/types';
-import { chat, useChat } from '../state';
+import { rooms, useRooms } from '../state';
 import { Avatar } from './Avatar';
 import { Dialog } from './Dialog';
 import { UserSearch } from './UserSearch';
@@ -13,8 +13,8 @@ interface Props {
 
 /** Admin settings: name, description, invite, remove, roles (REST, docs/CONTRACT.md §4). */
 export function RoomSettingsDialog({ room, onClose }: Props) {
-  const members = useChat((s) => s.members[room.id]) ?? [];
-  const me = useChat((s) => s.me);
+  const members = useRooms((s) => s.members[room.id]) ?? [];
+  const me = useRooms((s) => s.me);
   const [name, setName] = useState(room.name);
   const [description, setDescription] = useState(room.description ?? '');
   const [status, setStatus] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
@@ -26,8 +26,7 @@ export function RoomSettingsDialog({ room, onClose }: Props) {
     e.preventDefault();
     setBusy(true);
     try {
-      const { room: updated } = await rest.updateRoom(room.id, { name: name.trim(), description: description.trim() });
-      chat.addRoom({ ...room, ...updated, unread: room.unread, mentions: room.mentions, role: room.role });
+      await rooms.saveSettings(room, { name: name.trim(), description: description.trim() });
       setStatus({ kind: 'ok', text: 'Saved.' });
     } catch (err) {
       fail(err);
@@ -38,8 +37,7 @@ export function RoomSettingsDialog({ room, onClose }: Props) {
 
   async function setRole(m: Member, role: Role) {
     try {
-      await rest.setRole(room.id, m.user.id, role);
-      await chat.loadMembers(room.id);
+      await rooms.setRole(room.id, m.user.id, role);
       setStatus({ kind: 'ok', text: `${m.user.name || m.user.username} is now ${role === 'member' ? 'a member' : `a ${role}`}.` });
     } catch (err) {
       fail(err);
@@ -48,8 +46,7 @@ export function RoomSettingsDialog({ room, onClose }: Props) {
 
   async function remove(m: Member) {
     try {
-      await rest.removeMember(room.id, m.user.id);
-      await chat.loadMembers(room.id);
+      await rooms.removeMember(room.id, m.user.id);
       setStatus({ kind: 'ok', text: `Removed ${m.user.name || m.user.username}.` });
     } catch (err) {
       fail(err);
@@ -122,8 +119,7 @@ export function RoomSettingsDialog({ room, onClose }: Props) {
           exclude={members.map((m) => m.user.id)}
           onPick={async (u) => {
             try {
-              await rest.invite(room.id, u.id);
-              await chat.loadMembers(room.id);
+              await rooms.invite(room.id, u.id);
               setStatus({ kind: 'ok', text: `Invited ${u.name || u.username}.` });
             } catch (err) {
               fail(err);

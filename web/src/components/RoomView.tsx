@@ -1,7 +1,8 @@
+// An open room: header (title, search, notify, members, settings, leave), messages, composer.
 import { useState } from 'react';
 import type { Room } from '../api/types';
-import { chat, useChat } from '../state';
-import { roomTitle } from '../state/chat';
+import { rooms, sending, usePresence, useRooms } from '../state';
+import { roomTitle } from '../state/rooms';
 import type { ChatMessage } from '../state/timeline';
 import { Composer } from './Composer';
 import { FileDropZone } from './FileDropZone';
@@ -24,10 +25,10 @@ interface Props {
 }
 
 export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onOpenSettings }: Props) {
-  const peers = useChat((s) => s.dmPeers);
+  const peers = useRooms((s) => s.dmPeers);
   const peer = room.isDirect ? peers[room.id] : undefined;
-  const peerPresence = useChat((s) => (peer ? s.presence[peer.id] : undefined));
-  const memberCount = useChat((s) => s.members[room.id]?.length ?? 0);
+  const peerPresence = usePresence((s) => (peer ? s.presence[peer.id] : undefined));
+  const memberCount = useRooms((s) => s.members[room.id]?.length ?? 0);
   const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
   const [editing, setEditing] = useState<ChatMessage | null>(null);
   const [deleting, setDeleting] = useState<ChatMessage | null>(null);
@@ -137,7 +138,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
           onConfirm={async () => {
             setLeaving(false);
             try {
-              await chat.leaveRoom(room.id);
+              await rooms.leave(room.id);
             } catch (e) {
               setError(`Could not leave: ${e instanceof Error ? e.message : 'something went wrong'}`);
             }
@@ -158,7 +159,7 @@ export function RoomView({ room, membersOpen, onToggleMembers, onOpenDrawer, onO
           onConfirm={async () => {
             const target = deleting;
             setDeleting(null);
-            const err = await chat.remove(target.id);
+            const err = await sending.remove(target.id);
             if (err) setError(`Could not delete: ${err}`);
           }}
         >

@@ -1,10 +1,11 @@
+// Message search in the room header (a lookup of its own): scope, filter chips, results.
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, rest } from '../api/rest';
 import type { Id, Room, SearchResult } from '../api/types';
 import { addFilter, filtersIn, isDay, removeFilter } from '../lib/search';
 import { absoluteTime } from '../lib/time';
-import { chat, useChat } from '../state';
-import { roomTitle } from '../state/chat';
+import { timelines, useRooms } from '../state';
+import { roomTitle } from '../state/rooms';
 import { Icon } from './Icon';
 
 type Menu = 'from' | 'in' | 'has' | 'date' | null;
@@ -22,9 +23,9 @@ function editable(t: EventTarget | null): boolean {
  * that write the operators into the query, so typed and clicked filters are the same.
  */
 export function SearchBox({ room }: { room: Room }) {
-  const rooms = useChat((s) => s.rooms);
-  const peers = useChat((s) => s.dmPeers);
-  const members = useChat((s) => s.members[room.id]);
+  const rooms = useRooms((s) => s.rooms);
+  const peers = useRooms((s) => s.dmPeers);
+  const members = useRooms((s) => s.members[room.id]);
   const [text, setText] = useState('');
   const [scope, setScope] = useState<Id | null>(null);
   const [open, setOpen] = useState(false);
@@ -104,7 +105,7 @@ export function SearchBox({ room }: { room: Room }) {
   const openResult = (r: SearchResult) => {
     setOpen(false);
     setMenu(null);
-    void chat.jumpTo(r.message.roomId, r.message.seq).catch(() => undefined);
+    void timelines.jumpTo(r.message.roomId, r.message.seq).catch(() => undefined);
   };
 
   const onKeyDown = (e: React.KeyboardEvent<HTMLInputElement>) => {

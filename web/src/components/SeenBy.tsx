@@ -1,13 +1,14 @@
+// "Seen by …" under a room's last message.
 import { useMemo } from 'react';
-import { useChat } from '../state';
+import { useRooms, useTimelines } from '../state';
 import { isLocal } from '../state/timeline';
 
 /** "Seen by …" under the room's last message, from the read cursors we have heard. */
 export function SeenBy({ roomId }: { roomId: string }) {
-  const cursors = useChat((s) => s.readCursors[roomId]);
-  const members = useChat((s) => s.members[roomId]);
-  const messages = useChat((s) => s.timelines[roomId]?.messages);
-  const me = useChat((s) => s.me);
+  const cursors = useRooms((s) => s.readCursors[roomId]);
+  const members = useRooms((s) => s.members[roomId]);
+  const messages = useTimelines((s) => s.timelines[roomId]?.messages);
+  const me = useRooms((s) => s.me);
   const text = useMemo(() => {
     if (!cursors || !messages) return '';
     let last;

@@ -1,5 +1,6 @@
+// The sidebar: brand, room and DM lists, connection state, notifications, account menu.
 import type { Room } from '../api/types';
-import { useChat, useSession } from '../state';
+import { useRooms, useSession } from '../state';
 import { useDrawer } from '../lib/useDrawer';
 import { AccountMenu } from './AccountMenu';
 import { Avatar } from './Avatar';
@@ -23,7 +24,7 @@ interface Props {
 export function Sidebar({ rooms, onOpen, onBrowse, onCreate, onNewDm, onCloseDrawer, drawerOpen }: Props) {
   const panel = useDrawer(drawerOpen, onCloseDrawer, '(max-width: 760px)');
   const me = useSession((s) => s.user)!;
-  const activeRoomId = useChat((s) => s.activeRoomId);
+  const activeRoomId = useRooms((s) => s.activeRoomId);
   const channels = rooms.filter((r) => !r.isDirect);
   const dms = rooms.filter((r) => r.isDirect);
 

@@ -1,3 +1,4 @@
+// The light/dark toggle button.
 import { effectiveTheme, toggleTheme } from '../state/theme';
 import { useTheme } from '../state';
 import { Icon } from './Icon';

@@ -1,10 +1,11 @@
+// "Ana is typing…" under the messages.
 import { useEffect, useState } from 'react';
-import { useChat } from '../state';
+import { useRooms, useTyping } from '../state';
 import { formatTyping } from '../state/typing';
 
 export function TypingIndicator({ roomId }: { roomId: string }) {
-  const entries = useChat((s) => s.typing[roomId]);
-  const members = useChat((s) => s.members[roomId]);
+  const entries = useTyping((s) => s.typing[roomId]);
+  const members = useRooms((s) => s.members[roomId]);
   const [now, setNow] = useState(() => Date.now());
   const live = entries
     ? Object.entries(entries)

@@ -1,3 +1,4 @@
+// The composer's tray of files being uploaded.
 import type { Id } from '../api/types';
 import { uploads, useUploads } from '../state';
 import { formatSize, typeLabel } from '../state/uploads';

@@ -1,3 +1,4 @@
+// Search people by name or username (a lookup of its own) and pick one.
 import { useEffect, useId, useState } from 'react';
 import { rest } from '../api/rest';
 import type { User } from '../api/types';

@@ -1,3 +1,4 @@
+// Tests of the attention helpers: favicon badge, plain previews, notification levels, VAPID key.
 import { describe, expect, it } from 'vitest';
 import { faviconHref, notifies, plainPreview } from './attention';
 import { fromBase64Url } from './push';

@@ -1,3 +1,4 @@
+// Tests of message markdown: no raw HTML, no unsafe links, only allow-listed elements.
 import { render } from '@testing-library/react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Tests of who counts as online in member lists.
 import { describe, expect, it } from 'vitest';
 import type { Member } from '../api/types';
 import { ana, luis } from '../test/fixtures';

@@ -1,3 +1,4 @@
+// Tests of the search box's filter helpers.
 import { describe, expect, it } from 'vitest';
 import { addFilter, filtersIn, isDay, removeFilter } from './search';
 

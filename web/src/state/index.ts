@@ -1,22 +1,44 @@
-// The app's store instances, wired to the real REST client and socket, and hooks to read them.
-import { useStore } from 'zustand';
-import { rest } from '../api/rest';
-import { connection, realtime, type ConnectionState } from '../api/socket';
+// The state's public entry: the app's stores and session controller, and a hook per store.
+// Wired here to the real REST client and socket.
 import { useSyncExternalStore } from 'react';
+import { useStore } from 'zustand';
+import type { StoreApi } from 'zustand/vanilla';
+import { rest, uploadFile } from '../api/rest';
+import { connection, realtime, type ConnectionState } from '../api/socket';
+import { pageNotify, startFocusReports } from '../lib/attention';
+import { forgetPushOnThisDevice } from '../lib/push';
 import { uuid } from '../lib/uuid';
-import { createChat, type ChatState } from './chat';
-import { sessionStore, type SessionState } from './session';
+import { createApp } from './app';
+import { sessionStore, signedOut } from './session';
 import { themeStore, type ThemeChoice } from './theme';
 
-export const chat = createChat({ rest, realtime, uuid, now: () => Date.now() });
+export const { presence, rooms, typing, timelines, sync, sending, uploads, controller } = createApp({
+  rest,
+  realtime,
+  connection,
+  upload: uploadFile,
+  uuid,
+  now: () => Date.now(),
+  signedOut,
+  forgetPush: forgetPushOnThisDevice,
+  notify: pageNotify,
+  focusReports: startFocusReports,
+});
 
-export function useChat<T>(selector: (s: ChatState) => T): T {
-  return useStore(chat.store, selector);
+/** The hook that reads `store` through a selector (re-rendering when the selection changes). */
+function hookOf<S>(store: StoreApi<S>): <T>(selector: (s: S) => T) => T {
+  return (selector) => useStore(store, selector);
 }
 
-export function useSession<T>(selector: (s: SessionState) => T): T {
-  return useStore(sessionStore, selector);
-}
+export const useRooms = hookOf(rooms.store);
+export const useTimelines = hookOf(timelines.store);
+export const usePresence = hookOf(presence.store);
+export const useTyping = hookOf(typing.store);
+export const useSync = hookOf(sync.store);
+export const useUploads = hookOf(uploads.store);
+/** The session controller's phase: rooms loading, ready, or failed (with why). */
+export const useSessionPhase = hookOf(controller.store);
+export const useSession = hookOf(sessionStore);
 
 export function useTheme(): ThemeChoice {
   return useStore(themeStore, (s) => s.choice);
@@ -24,20 +46,4 @@ export function useTheme(): ThemeChoice {
 
 export function useConnectionState(): ConnectionState {
   return useSyncExternalStore(connection.subscribe, connection.getState, connection.getState);
-}
-
-// ---- uploads (files in flight, per room) ----
-import { uploadFile } from '../api/rest';
-import { createUploads, type UploadsState } from './uploads';
-
-export const uploads = createUploads({
-  upload: uploadFile,
-  // The file's name shows on its chip (from /info), so the text stays empty.
-  send: (roomId, file) =>
-    chat.send(roomId, '', { type: file.contentType.startsWith('image/') ? 'image' : 'file', fileUrl: file.url }),
-  uuid,
-});
-
-export function useUploads<T>(selector: (s: UploadsState) => T): T {
-  return useStore(uploads.store, selector);
 }

@@ -1,9 +1,10 @@
-// The signed-in user. The session cookie is the truth (GET /api/me on load); the token
-// from login/register is kept to authenticate the socket too.
+// The auth session: who is signed in (boot, login, register, signed out).
+// The session cookie is the truth (GET /api/me on load); the token from login/register is
+// kept to authenticate the socket too. Logging out is the session controller's (it also
+// tears the connection down).
 import { createStore } from 'zustand/vanilla';
 import { ApiError, rest, setBearerToken } from '../api/rest';
 import type { User } from '../api/types';
-import { forgetPushOnThisDevice } from '../lib/push';
 
 export type SessionStatus = 'loading' | 'anonymous' | 'authenticated';
 
@@ -63,27 +64,6 @@ export async function login(loginName: string, password: string): Promise<void> 
 export async function register(p: { email: string; username: string; name: string; password: string }): Promise<void> {
   const { user, token } = await rest.register(p);
   signedIn(user, token);
-}
-
-export async function logout(): Promise<void> {
-  // this browser stops getting the signed-out user's pushes
-  await forgetPushOnThisDevice();
-  try {
-    await rest.logout();
-  } catch {
-    /* signed out locally anyway */
-  }
-  signedOut();
-}
-
-/** "Sign out everywhere": every session of the account, this one too. */
-export async function logoutEverywhere(): Promise<void> {
-  try {
-    await rest.logoutAll();
-  } catch {
-    /* signed out locally anyway */
-  }
-  signedOut();
 }
 
 export function signedOut(): void {

@@ -1,3 +1,4 @@
+// Tests of the pure timeline functions: merge, dedupe, order, pages, gate.
 import { describe, expect, it } from 'vitest';
 import { msg } from '../test/fixtures';
 import {

@@ -1,3 +1,4 @@
+// Tests of typing: the indicator text and the typing:start/stop throttle.
 import { describe, expect, it } from 'vitest';
 import { formatTyping, TypingThrottle, type TypingClock } from './typing';
 

@@ -1,5 +1,8 @@
-// Typing indicators: the text shown for who is typing, and a throttle so a keystroke is
-// not an event.
+// Typing: who is typing per room (a store), our own throttled typing events, the text shown.
+// Someone counts as typing until their stop, their message or TYPING_EXPIRY_MS.
+import { createStore } from 'zustand/vanilla';
+import type { RealtimeApi } from '../api/socket';
+import type { Id, TypingStartPayload } from '../api/types';
 
 /** "Ana is typing…", "Ana and Luis are typing…", "Several people are typing…". */
 export function formatTyping(names: string[]): string {
@@ -68,3 +71,78 @@ export class TypingThrottle {
     }
   }
 }
+
+export interface TypingEntry {
+  username: string;
+  until: number;
+}
+
+export interface TypingState {
+  /** Who is typing, per room, per user. */
+  typing: Record<Id, Record<Id, TypingEntry>>;
+}
+
+export interface TypingDeps {
+  realtime: Pick<RealtimeApi, 'typingStart' | 'typingStop'>;
+  now: () => number;
+  /** The signed-in user (whose own typing events are ignored). */
+  myId: () => Id | undefined;
+}
+
+export function createTyping(deps: TypingDeps) {
+  const store = createStore<TypingState>(() => ({ typing: {} }));
+  const get = store.getState;
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  const throttle = new TypingThrottle(deps.realtime.typingStart, deps.realtime.typingStop);
+
+  function clear(roomId: Id, userId: Id): void {
+    const key = `${roomId}/${userId}`;
+    const t = timers.get(key);
+    if (t) clearTimeout(t);
+    timers.delete(key);
+    const room = get().typing[roomId];
+    if (!room || !room[userId]) return;
+    const { [userId]: _gone, ...rest } = room;
+    void _gone;
+    store.setState({ typing: { ...get().typing, [roomId]: rest } });
+  }
+
+  return {
+    store,
+    /** Someone else started typing (typing:start): shown until it expires. */
+    started(p: TypingStartPayload): void {
+      if (p.userId === deps.myId()) return;
+      const key = `${p.roomId}/${p.userId}`;
+      const old = timers.get(key);
+      if (old) clearTimeout(old);
+      timers.set(
+        key,
+        setTimeout(() => clear(p.roomId, p.userId), TYPING_EXPIRY_MS + 500),
+      );
+      const room = get().typing[p.roomId] ?? {};
+      store.setState({
+        typing: {
+          ...get().typing,
+          [p.roomId]: { ...room, [p.userId]: { username: p.username, until: deps.now() + TYPING_EXPIRY_MS } },
+        },
+      });
+    },
+    /** They stopped (typing:stop), or their message arrived. */
+    clear,
+    /** Our keystroke in a room's composer. */
+    keystroke(roomId: Id): void {
+      throttle.keystroke(roomId);
+    },
+    /** We stopped typing: sent, emptied the box, left it or switched rooms. */
+    stop(): void {
+      throttle.stop();
+    },
+    reset(): void {
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      store.setState({ typing: {} });
+    },
+  };
+}
+
+export type TypingStore = ReturnType<typeof createTyping>;

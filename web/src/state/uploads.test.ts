@@ -1,3 +1,4 @@
+// Tests of the uploads store: parallel uploads, failure and retry, cancel, labels.
 import { describe, expect, test } from 'vitest';
 import type { UploadedFile } from '../api/types';
 import { createUploads, formatSize, typeLabel } from './uploads';

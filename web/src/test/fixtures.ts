@@ -1,3 +1,4 @@
+// Test fixtures: two users, a message and a room with overridable fields.
 import type { Message, Room, User } from '../api/types';
 
 export const ana: User = { id: 'u-ana', username: 'ana', name: 'Ana', avatar: null };
