@@ -33,9 +33,12 @@ SELECT ?2, ?3, n,
        strftime('%Y-%m-%dT%H:%M:%SZ', ?4 + n * 60, 'unixepoch')
 FROM s";
 
+/// The logged event of each bulk message (the name the server logs).
+const MESSAGE_NEW: &str = natter_core::events::ServerEventName::MessageNew.as_str();
+
 const SQLITE_EVENTS: &str = "
 INSERT INTO room_events (room_id, event_seq, event, data, created_at)
-SELECT m.room_id, m.seq, 'message:new',
+SELECT m.room_id, m.seq, ?3,
        json_object('id', CAST(m.id AS TEXT), 'roomId', CAST(m.room_id AS TEXT),
                    'userId', CAST(m.user_id AS TEXT), 'seq', m.seq, 'content', m.content,
                    'type', 'text', 'fileUrl', NULL, 'replyToId', NULL, 'replyTo', NULL,
@@ -59,7 +62,7 @@ FROM generate_series(1, $1::bigint) AS n";
 
 const PG_EVENTS: &str = "
 INSERT INTO room_events (room_id, event_seq, event, data, created_at)
-SELECT m.room_id, m.seq, 'message:new',
+SELECT m.room_id, m.seq, $3,
        jsonb_build_object('id', m.id::text, 'roomId', m.room_id::text, 'userId', m.user_id::text,
                           'seq', m.seq, 'content', m.content, 'type', 'text', 'fileUrl', NULL,
                           'replyToId', NULL, 'replyTo', NULL,
@@ -133,6 +136,7 @@ pub async fn load(url: &str, user: &str, rooms: &[String], messages: u64) -> Res
                 sqlx::query(SQLITE_EVENTS)
                     .bind(room)
                     .bind(keep_after)
+                    .bind(MESSAGE_NEW)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -171,6 +175,7 @@ pub async fn load(url: &str, user: &str, rooms: &[String], messages: u64) -> Res
                 sqlx::query(PG_EVENTS)
                     .bind(room)
                     .bind(keep_after)
+                    .bind(MESSAGE_NEW)
                     .execute(&mut *tx)
                     .await?;
             }

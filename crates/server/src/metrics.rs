@@ -306,13 +306,15 @@ mod tests {
     #[test]
     fn renders_every_family() {
         let m = Metrics::new();
-        m.events_in.with_label_values(&["message:send"]).inc();
+        let send = ClientEventName::MessageSend.as_str();
+        m.events_in.with_label_values(&[send]).inc();
         m.dropped("queue_full");
         m.message_send_seconds.observe(0.003);
         let text = m.render();
+        let counted = format!("natter_events_in_total{{event=\"{send}\"}} 1");
         for name in [
             "natter_connections",
-            "natter_events_in_total{event=\"message:send\"} 1",
+            &counted,
             "natter_fanout_dropped_total{reason=\"queue_full\"} 1",
             "natter_message_send_seconds_bucket",
             "natter_redis_reconnects_total 0",
@@ -324,7 +326,8 @@ mod tests {
 
     #[test]
     fn unknown_events_share_one_label() {
-        assert_eq!(event_label("message:send"), "message:send");
+        let send = ClientEventName::MessageSend.as_str();
+        assert_eq!(event_label(send), send);
         assert_eq!(event_label("<script>"), "unknown");
     }
 }

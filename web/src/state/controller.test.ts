@@ -1,14 +1,14 @@
 // Tests of the session controller: lifecycle (start, reconnect, stop, logout) and event routing.
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/rest';
-import type { SyncEvent } from '../api/types';
+import { ServerEvent, type SyncEvent } from '../api/types';
 import { deferred, flush, setup } from '../test/app';
 import { ana, luis, msg, room } from '../test/fixtures';
 
 const newMessage = (seq: number): SyncEvent => ({
   eventSeq: seq,
   roomId: 'r1',
-  event: 'message:new',
+  event: ServerEvent.MessageNew,
   data: { ...msg(seq), eventSeq: seq },
 });
 

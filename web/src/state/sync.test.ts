@@ -1,6 +1,6 @@
 // Tests of catch-up: ordered sync replay with no double apply, gaps, `reset`, where cursors start.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SyncEvent } from '../api/types';
+import { ServerEvent, type SyncEvent } from '../api/types';
 import { flush, setup } from '../test/app';
 import { ana, msg, room } from '../test/fixtures';
 
@@ -14,12 +14,12 @@ describe('catch-up', () => {
     // A live message arrives (seq 3), then the socket reconnects.
     t.server().onRoomChange({ kind: 'new', roomId: 'r1', eventSeq: 3, message: msg(3) });
     const events: SyncEvent[] = [
-      { eventSeq: 3, roomId: 'r1', event: 'message:new', data: { ...msg(3), eventSeq: 3 } },
-      { eventSeq: 4, roomId: 'r1', event: 'message:new', data: { ...msg(4), eventSeq: 4 } },
-      { eventSeq: 5, roomId: 'r1', event: 'message:updated', data: { ...msg(4), content: 'v2', updatedAt: '2030-01-01T00:00:00Z', eventSeq: 5 } },
-      { eventSeq: 6, roomId: 'r1', event: 'message:deleted', data: { messageId: 'm1', roomId: 'r1', eventSeq: 6 } },
-      { eventSeq: 7, roomId: 'r1', event: 'message:reactions', data: { messageId: 'm2', roomId: 'r1', reactions: [{ emoji: '🎉', count: 1, userIds: ['x'] }], eventSeq: 7 } },
-      { eventSeq: 8, roomId: 'r1', event: 'message:new', data: { ...msg(8), eventSeq: 8 } },
+      { eventSeq: 3, roomId: 'r1', event: ServerEvent.MessageNew, data: { ...msg(3), eventSeq: 3 } },
+      { eventSeq: 4, roomId: 'r1', event: ServerEvent.MessageNew, data: { ...msg(4), eventSeq: 4 } },
+      { eventSeq: 5, roomId: 'r1', event: ServerEvent.MessageUpdated, data: { ...msg(4), content: 'v2', updatedAt: '2030-01-01T00:00:00Z', eventSeq: 5 } },
+      { eventSeq: 6, roomId: 'r1', event: ServerEvent.MessageDeleted, data: { messageId: 'm1', roomId: 'r1', eventSeq: 6 } },
+      { eventSeq: 7, roomId: 'r1', event: ServerEvent.MessageReactions, data: { messageId: 'm2', roomId: 'r1', reactions: [{ emoji: '🎉', count: 1, userIds: ['x'] }], eventSeq: 7 } },
+      { eventSeq: 8, roomId: 'r1', event: ServerEvent.MessageNew, data: { ...msg(8), eventSeq: 8 } },
     ];
     t.setSync((req) => ({ ok: true, events: events.filter((e) => e.eventSeq > (req['r1'] ?? 0)), reset: [] }));
     await t.sync.syncRooms();
@@ -50,8 +50,8 @@ describe('catch-up', () => {
     expect(t.messages().map((m) => m.seq)).toEqual([1, 2]);
     // Missed while away: sync replays it between messages.
     const events: SyncEvent[] = [
-      { eventSeq: 4, roomId: 'r1', event: 'message:new', data: { ...msg(4), eventSeq: 4 } },
-      { eventSeq: 5, roomId: 'r1', event: 'room:updated',
+      { eventSeq: 4, roomId: 'r1', event: ServerEvent.MessageNew, data: { ...msg(4), eventSeq: 4 } },
+      { eventSeq: 5, roomId: 'r1', event: ServerEvent.RoomUpdated,
         data: { roomId: 'r1', room: { id: 'r1', name: 'hall', description: '', isPrivate: false }, eventSeq: 5 } },
     ];
     t.setSync((req) => ({ ok: true, events: events.filter((e) => e.eventSeq > (req['r1'] ?? 0)), reset: [] }));
@@ -70,7 +70,7 @@ describe('catch-up', () => {
       ok: true,
       events: [3, 4, 5]
         .filter((s) => s > (req['r1'] ?? 0))
-        .map((s) => ({ eventSeq: s, roomId: 'r1', event: 'message:new' as const, data: { ...msg(s), eventSeq: s } })),
+        .map((s) => ({ eventSeq: s, roomId: 'r1', event: ServerEvent.MessageNew, data: { ...msg(s), eventSeq: s } })),
       reset: [],
     }));
     t.server().onRoomChange({ kind: 'new', roomId: 'r1', eventSeq: 5, message: msg(5) });

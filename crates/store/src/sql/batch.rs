@@ -131,6 +131,8 @@ mod tests {
     use super::post;
     use crate::{Catchup, NewMessage, NewRoom, NewUser, Store};
 
+    const NEW: &str = natter_core::events::ServerEventName::MessageNew.as_str();
+
     fn msg(room: Id, user: Id, content: &str) -> NewMessage {
         NewMessage::text(room, user, content)
     }
@@ -206,10 +208,7 @@ mod tests {
             panic!("expected events");
         };
         let logged: Vec<(i64, &str)> = log.iter().map(|e| (e.event_seq, e.name())).collect();
-        assert_eq!(
-            logged,
-            [(1, "message:new"), (2, "message:new"), (3, "message:new")]
-        );
+        assert_eq!(logged, [(1, NEW), (2, NEW), (3, NEW)]);
         let live = natter_core::events::payload::MessageChange {
             message: a.message.clone(),
             event_seq: 2,

@@ -704,6 +704,8 @@ mod tests {
     use super::{post, SetOutcome};
     use crate::{Catchup, NewMessage, NewRoom, NewUser, Store};
 
+    const NEW: &str = natter_core::events::ServerEventName::MessageNew.as_str();
+
     fn msg(room: Id, user: Id, content: &str) -> NewMessage {
         NewMessage::text(room, user, content)
     }
@@ -809,7 +811,7 @@ mod tests {
         assert_eq!(log.len(), 3);
         for (e, i) in log.iter().zip([1, 4, 7]) {
             let m = results[i].as_ref().unwrap().message.clone();
-            assert_eq!((e.event_seq, e.name()), (m.seq, "message:new"));
+            assert_eq!((e.event_seq, e.name()), (m.seq, NEW));
             let live = natter_core::events::payload::MessageChange {
                 event_seq: m.seq,
                 message: m,
