@@ -9,7 +9,7 @@ use natter_core::Id;
 use natter_realtime::Engine;
 use natter_store::Store;
 
-use crate::auth::Tokens;
+use crate::auth::tokens::Tokens;
 use crate::config::ServeArgs;
 use crate::limits::RateLimits;
 use crate::presence::Presence;
@@ -21,13 +21,13 @@ pub struct App {
     pub config: ServeArgs,
     pub store: Arc<dyn Store>,
     pub tokens: Tokens,
-    pub passwords: crate::auth::Passwords,
+    pub passwords: crate::auth::passwords::Passwords,
     pub engine: Engine,
     pub limits: RateLimits,
     pub presence: Presence,
-    pub typing: crate::gateway::Typing,
+    pub typing: crate::typing::Typing,
     /// Per-room ordering of live events (see `services::order`).
-    pub room_locks: crate::services::order::RoomLocks,
+    pub room_locks: crate::order::RoomLocks,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// This node's link to the others (cluster mode, `REDIS_URL` set).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
@@ -36,9 +36,9 @@ pub struct App {
     /// Where uploaded bytes live (local folder or S3); a test may swap it.
     pub files: Arc<dyn crate::files::Files>,
     /// Upload limits and the image decode gate.
-    pub uploads: crate::services::files::Uploads,
+    pub uploads: crate::files::uploads::Uploads,
     /// Revocable sessions: the cache of checked sessions, socket expiries.
-    pub sessions: crate::sessions::SessionCache,
+    pub sessions: crate::auth::sessions::SessionCache,
     /// `NATTER_TRUSTED_PROXIES`.
     pub trusted: crate::proxy::TrustedProxies,
 }

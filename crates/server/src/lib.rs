@@ -1,26 +1,40 @@
 //! The `natter` server: REST API, Socket.IO gateway, auth and the embedded UI,
 //! assembled over a `Store` and the realtime engine.
 
+// The state every door and service shares, and what it is built from.
 pub mod app;
-pub mod auth;
+pub mod clock;
 pub mod cluster;
 pub mod config;
+pub mod limits;
+pub mod metrics;
+pub mod order;
+pub mod proxy;
+
+// The two doors: REST (`http`, `envelope`, `origin`, `error`) and Socket.IO
+// (`gateway`, `ack`); each feature below adds its handlers to them.
+pub mod ack;
 pub mod envelope;
 pub mod error;
-pub mod files;
 pub mod gateway;
 pub mod http;
-pub mod limits;
 pub mod listener;
-pub mod metrics;
 pub mod origin;
-pub mod passwords;
-pub mod presence;
-pub mod proxy;
-pub mod push;
-pub mod services;
-pub mod sessions;
 pub mod web;
+
+// The features, each a folder with its service and its doors.
+pub mod auth;
+pub mod dms;
+pub mod files;
+pub mod messages;
+pub mod presence;
+pub mod push;
+pub mod reads;
+pub mod rooms;
+pub mod search;
+pub mod sync;
+pub mod typing;
+pub mod users;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -38,7 +52,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, AppState, NS};
-use crate::auth::Tokens;
+use crate::auth::tokens::Tokens;
 use crate::config::ServeArgs;
 use crate::gateway::Gateway;
 
@@ -109,14 +123,14 @@ pub async fn build_with_files(
         },
         Arc::new(metrics::MeteredFanout::new(fanout, metrics.clone())),
     );
-    let uploads = services::files::Uploads::new(&config.files, config.rate_limits_on());
+    let uploads = files::uploads::Uploads::new(&config.files, config.rate_limits_on());
     let app = AppState(Arc::new(App {
         tokens: Tokens::new(&secret, Duration::from_secs(config.token_ttl_hours * 3600)),
         limits: limits::RateLimits::new(config.rate_limits_on()),
-        passwords: auth::Passwords::default(),
+        passwords: auth::passwords::Passwords::default(),
         presence,
-        typing: gateway::Typing::default(),
-        room_locks: services::order::RoomLocks::default(),
+        typing: typing::Typing::default(),
+        room_locks: order::RoomLocks::default(),
         store,
         engine: engine.clone(),
         config,
@@ -125,7 +139,7 @@ pub async fn build_with_files(
         push,
         uploads,
         files,
-        sessions: sessions::SessionCache::default(),
+        sessions: auth::sessions::SessionCache::default(),
         trusted,
     }));
     engine.namespace(
@@ -136,7 +150,7 @@ pub async fn build_with_files(
         start_cluster(&app, c).await?;
     }
     start_store_probe(&app);
-    services::files::start_sweeper(&app);
+    files::service::start_sweeper(&app);
     tracing::info!("uploads are stored in the {}", app.files.describe());
     if app.cluster.is_some() && app.config.files.s3_bucket.is_none() {
         tracing::warn!(
@@ -144,7 +158,7 @@ pub async fn build_with_files(
              so every node serves every file"
         );
     }
-    sessions::start_sweeper(&app);
+    auth::service::start_sweeper(&app);
 
     let mut router = http::router()
         .layer(axum::middleware::from_fn_with_state(

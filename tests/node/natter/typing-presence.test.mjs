@@ -37,6 +37,20 @@ describe('typing', () => {
     await expectNone(l1, 'typing:stop', (x) => x.userId === ana.id, 1_000);
   });
 
+  test('a message sent by either door ends its sender\'s typing: socket message:send and POST /api/messages', T, async () => {
+    for (const send of [
+      () => ackOk(a1, 'message:send', { roomId: room.id, content: 'by socket' }),
+      () => n.ok('POST', '/api/messages', { token: ana.token, body: { roomId: room.id, content: 'by REST' } }),
+    ]) {
+      const started = waitFor(l1, 'typing:start', (x) => x.roomId === room.id && x.userId === ana.id);
+      await ackOk(a1, 'typing:start', { roomId: room.id });
+      await started;
+      const stop = waitFor(l1, 'typing:stop', (x) => x.roomId === room.id && x.userId === ana.id, 3_000);
+      await send();
+      await stop;
+    }
+  });
+
   test('typing:start with no stop expires after ~6 s', { timeout: 30_000 }, async () => {
     const stops = collect(l1, 'typing:stop');
     const started = Date.now();

@@ -1,11 +1,16 @@
-//! Where uploaded bytes live: a `Files` store with two backends, a local
+//! Files: uploads and who may fetch them (`service`, `uploads`, `images`, the
+//! REST door `http`), and where their bytes live: a `Files` store with two backends, a local
 //! directory (the default, `<data-dir>/uploads`) and any S3-compatible object
 //! store (`AWS_S3_BUCKET` set). The database row of an upload says who may
 //! see it; this only keeps bytes under a key. Both backends pass one test
 //! suite (`tests/files_store.rs`).
 
+pub mod http;
+pub mod images;
 pub mod local;
 pub mod s3;
+pub mod service;
+pub mod uploads;
 
 use std::ops::Range;
 use std::sync::Arc;

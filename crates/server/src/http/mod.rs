@@ -1,20 +1,10 @@
 //! The REST API under `/api`, every route listed in `/api/openapi.json`.
 //! Each feature owns its routes; this file assembles them.
 
-mod auth;
-mod errors;
-mod files;
-mod messages;
+pub mod errors;
+pub mod extract;
 mod ops;
-mod push;
-mod rooms;
-mod search;
-mod users;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -50,13 +40,14 @@ impl utoipa::Modify for BearerAuth {
 /// The API's routes and the OpenAPI document that lists them, errors included.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (api, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(auth::router())
-        .merge(rooms::router())
-        .merge(messages::router())
-        .merge(users::router())
-        .merge(files::router())
-        .merge(push::router())
-        .merge(search::router())
+        .merge(crate::auth::http::router())
+        .merge(crate::rooms::http::router())
+        .merge(crate::dms::http::router())
+        .merge(crate::messages::http::router())
+        .merge(crate::users::http::router())
+        .merge(crate::files::http::router())
+        .merge(crate::push::http::router())
+        .merge(crate::search::http::router())
         .split_for_parts();
     errors::document(&mut doc);
     (api, doc)
@@ -85,39 +76,4 @@ async fn method_not_allowed() -> axum::response::Response {
     .into_response();
     *res.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
     res
-}
-
-/// The TCP peer of a request (loopback when unknown, as in unit tests).
-fn peer(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
-}
-
-/// The caller's address (for per-address rate limits): the TCP peer, or what
-/// a trusted proxy says (`NATTER_TRUSTED_PROXIES`).
-pub struct ClientIp(pub IpAddr);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(s.trusted.client_ip(peer(parts), &parts.headers)))
-    }
-}
-
-/// Whether the session cookie gets `Secure`: `NATTER_SECURE_COOKIE`, or the
-/// request reached a trusted proxy over HTTPS.
-pub struct SecureCookie(pub bool);
-
-impl FromRequestParts<AppState> for SecureCookie {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(SecureCookie(
-            s.config.secure_cookie || s.trusted.forwarded_https(peer(parts), &parts.headers),
-        ))
-    }
 }

@@ -1,7 +1,7 @@
 //! Sending, editing, deleting, reacting to and reading messages.
 
 use natter_core::events::payload::{
-    MessageChange, MessageDeleted, MessageReactions, MessageRead, Notification, NotificationKind,
+    MessageChange, MessageDeleted, MessageReactions, Notification, NotificationKind,
 };
 use natter_core::events::ServerEvent;
 use natter_core::{
@@ -10,7 +10,7 @@ use natter_core::{
 use natter_store::{NewMessage, Posted};
 
 use crate::app::{room_channel, user_channel, App, NS};
-use crate::auth::Session;
+use crate::auth::tokens::Session;
 
 /// A message as a client sends it (REST body, `message:send`, `dm:send`).
 #[derive(Debug, Clone)]
@@ -92,6 +92,8 @@ impl App {
                 Box::new(move |m| broadcast_new(&engine, m)),
             )
             .await?;
+        // A send ends the sender's typing there, whichever door it came by.
+        self.typing_stopped(who.user_id, input.room_id, false);
         if posted.created {
             self.announce_new(&posted.message).await;
             self.push.message_stored(&posted.message);
@@ -126,7 +128,11 @@ impl App {
     }
 
     /// A message the caller may see (member of its room), or the right error.
-    async fn visible_message(&self, who: &Session, id: Id) -> Result<(Message, natter_core::Role)> {
+    pub(crate) async fn visible_message(
+        &self,
+        who: &Session,
+        id: Id,
+    ) -> Result<(Message, natter_core::Role)> {
         let m = self
             .store
             .message(id)
@@ -212,64 +218,5 @@ impl App {
         };
         self.emit_room(m.room_id, ServerEvent::MessageReactions(payload.clone()));
         Ok(payload)
-    }
-
-    /// Move the caller's read cursor to this message (never backwards).
-    pub async fn mark_read(&self, who: &Session, id: Id) -> Result<MessageRead> {
-        self.limits.user(crate::limits::Action::Read, who.user_id)?;
-        let (m, _) = self.visible_message(who, id).await?;
-        let receipt = MessageRead {
-            message_id: id,
-            room_id: m.room_id,
-            user_id: who.user_id,
-            seq: m.seq,
-        };
-        if self.store.mark_read(m.room_id, who.user_id, m.seq).await? {
-            self.emit_room(m.room_id, ServerEvent::MessageRead(receipt.clone()));
-            let counts = self.store.unread(m.room_id, who.user_id).await?;
-            self.emit_user(who.user_id, ServerEvent::UnreadUpdate(counts));
-        }
-        Ok(receipt)
-    }
-
-    /// `dm:send`: the pair's one DM room, found or made, then a normal send;
-    /// both users get `dm:new`, the recipient a `notification`.
-    pub async fn send_dm(
-        &self,
-        who: &Session,
-        recipient: Id,
-        content: String,
-        client_id: Option<String>,
-    ) -> Result<Posted> {
-        let room = self.open_dm(who, recipient).await?;
-        let posted = self
-            .send_message(
-                who,
-                SendMessage {
-                    room_id: room.id,
-                    content,
-                    reply_to_id: None,
-                    kind: None,
-                    file_url: None,
-                    client_id,
-                },
-            )
-            .await?;
-        if posted.created {
-            for user in [who.user_id, recipient] {
-                self.emit_user(user, ServerEvent::DmNew(posted.message.clone()));
-            }
-            if self.muted(room.id, &[recipient]).await.is_empty() {
-                self.emit_user(
-                    recipient,
-                    ServerEvent::Notification(Notification {
-                        kind: NotificationKind::Dm,
-                        room_id: room.id,
-                        message: posted.message.clone(),
-                    }),
-                );
-            }
-        }
-        Ok(posted)
     }
 }

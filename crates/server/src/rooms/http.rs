@@ -8,9 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::extract::AuthUser;
 use crate::error::{ApiResult, Json, Path, Query};
-use crate::services::rooms::RoomChanges;
+use crate::rooms::service::RoomChanges;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -21,13 +21,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(leave_room))
         .routes(routes!(list_members, invite_member))
         .routes(routes!(remove_member, change_role))
-        .routes(routes!(open_dm))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RoomBody {
-    room: Room,
+    pub room: Room,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,7 +80,7 @@ pub struct PublicQuery {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct UserRef {
-    user_id: Id,
+    pub user_id: Id,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -229,17 +228,5 @@ async fn change_role(
 ) -> ApiResult<Json<MemberBody>> {
     Ok(Json(MemberBody {
         member: s.set_role(&who, id, user, b.role).await?,
-    }))
-}
-
-/// POST /api/dms — the one DM room with this user (made if missing).
-#[utoipa::path(post, path = "/api/dms", tag = "rooms", request_body = UserRef, security(("bearer" = [])), responses((status = 200, body = RoomBody), (status = 404)))]
-async fn open_dm(
-    State(s): State<AppState>,
-    AuthUser(who): AuthUser,
-    Json(b): Json<UserRef>,
-) -> ApiResult<Json<RoomBody>> {
-    Ok(Json(RoomBody {
-        room: s.open_dm(&who, b.user_id).await?,
     }))
 }

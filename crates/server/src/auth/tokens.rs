@@ -3,15 +3,10 @@
 
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::{header, request::Parts, HeaderMap};
+use axum::http::{header, HeaderMap};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use natter_core::{Error, Id, Result};
 use serde::{Deserialize, Serialize};
-
-use crate::app::AppState;
-use crate::error::ApiError;
-pub use crate::passwords::Passwords;
 
 pub const COOKIE_NAME: &str = "natter_session";
 
@@ -138,19 +133,6 @@ pub fn session_cookie(token: Option<&str>, ttl: Duration, secure: bool) -> Strin
             ttl.as_secs()
         ),
         None => format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
-    }
-}
-
-/// Extractor: the authenticated caller of a REST endpoint (401 otherwise).
-pub struct AuthUser(pub Session);
-
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = token_from_headers(&parts.headers)
-            .ok_or_else(|| Error::Unauthenticated("Authentication required".into()))?;
-        Ok(AuthUser(state.authenticate(&token).await?))
     }
 }
 

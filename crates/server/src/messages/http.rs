@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::extract::AuthUser;
 use crate::error::{ApiResult, Json, Path, Query};
-use crate::services::messages::SendMessage;
+use crate::messages::service::SendMessage;
 
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
@@ -120,7 +120,7 @@ fn page_limit(limit: Option<u32>) -> Result<u32, Error> {
 /// `around=<seq>`: a search result in its context (issue 10).
 async fn around(
     s: &AppState,
-    who: &crate::auth::Session,
+    who: &crate::auth::tokens::Session,
     q: &HistoryQuery,
     seq: i64,
 ) -> ApiResult<Json<MessagesBody>> {

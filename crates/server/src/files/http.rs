@@ -16,9 +16,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::extract::AuthUser;
 use crate::error::{ApiResult, Json, Path};
-use crate::services::files::{file_url, thumbnail_url};
+use crate::files::service::{file_url, thumbnail_url};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -2,15 +2,14 @@
 //! any node. One node (no Redis) counts its own sockets in memory; a cluster
 //! shares the counts through Redis (`cluster::presence`). `build()` picks one.
 
+pub mod service;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use natter_core::events::payload::UserOffline;
-use natter_core::events::ServerEvent;
 use natter_core::Id;
 use time::OffsetDateTime;
 
-use crate::app::App;
 use crate::cluster::presence::RedisPresence;
 
 pub enum Presence {
@@ -107,37 +106,6 @@ impl Presence {
                     .collect()
             }
             Presence::Redis(p) => p.last_seen(users).await,
-        }
-    }
-}
-
-impl App {
-    /// `user:offline` to everyone sharing a room with `user` (not to the user).
-    /// `username` is looked up when not given (a dead node's users).
-    pub async fn announce_offline(&self, user: Id, username: Option<String>, at: OffsetDateTime) {
-        let username = match username {
-            Some(u) => u,
-            None => match self.store.user(user).await {
-                Ok(Some(u)) => u.username,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "presence: could not load a user");
-                    return;
-                }
-            },
-        };
-        match self.store.room_ids_of(user).await {
-            Ok(rooms) => {
-                if let Some(to) = self.rooms_of_user_except_self(user, &rooms) {
-                    let offline = UserOffline {
-                        user_id: user,
-                        username,
-                        last_seen: at,
-                    };
-                    self.emit(to, ServerEvent::UserOffline(offline));
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "presence: could not list rooms"),
         }
     }
 }

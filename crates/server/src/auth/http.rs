@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ClientIp, SecureCookie};
 use crate::app::AppState;
-use crate::auth::{session_cookie, token_from_headers, AuthUser};
+use crate::auth::extract::AuthUser;
+use crate::auth::tokens::session_cookie;
+use crate::auth::tokens::token_from_headers;
 use crate::error::{ApiResult, Json};
+use crate::http::extract::{ClientIp, SecureCookie};
 use crate::limits::Action;
 
 pub fn router() -> OpenApiRouter<AppState> {

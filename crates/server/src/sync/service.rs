@@ -7,7 +7,7 @@ use natter_core::{Error, Id, Result, RoomEvent};
 use natter_store::Catchup;
 
 use crate::app::App;
-use crate::auth::Session;
+use crate::auth::tokens::Session;
 
 /// More changes than this behind: the room is `reset` (reload its newest page).
 pub const MAX_CATCHUP: u32 = 500;

@@ -1,14 +1,5 @@
-//! What Natter does, once: every REST handler and socket event calls these, so
-//! the checks (membership, roles, validation) and the fan-out cannot differ
-//! between the two doors.
-
-pub mod files;
-pub mod images;
-pub mod messages;
-pub mod order;
-pub mod rooms;
-pub mod search;
-pub mod sync;
+//! Who may act in a room: the membership check every feature runs (REST and
+//! socket doors call the same services, so the checks cannot differ).
 
 use natter_core::{Error, Id, Result, Role};
 

@@ -6,7 +6,7 @@ use natter_core::{perms, validate, Error, Id, Member, Result, Role, Room};
 use natter_store::{NewRoom, RoomPatch};
 
 use crate::app::App;
-use crate::auth::Session;
+use crate::auth::tokens::Session;
 
 /// A change to a room's settings, as sent by a client.
 #[derive(Debug, Clone, Default)]
@@ -136,12 +136,31 @@ impl App {
         if self.store.remove_member(id, who.user_id).await? {
             self.unsubscribe_user(who.user_id, id);
             let user = self.require_user(who.user_id).await?;
-            self.emit_room(
-                id,
-                ServerEvent::RoomUserLeft(RoomUser { room_id: id, user }),
-            );
+            self.announce_left(id, user);
         }
         Ok(())
+    }
+
+    /// `room:leave`: one socket of `who` stops hearing a room they stay a
+    /// member of (`unsubscribe` does that); the room is told, as for a leave.
+    pub async fn stop_hearing(
+        &self,
+        who: &Session,
+        id: Id,
+        unsubscribe: impl FnOnce(),
+    ) -> Result<()> {
+        self.require_member(id, who.user_id).await?;
+        unsubscribe();
+        let user = self.require_user(who.user_id).await?;
+        self.announce_left(id, user);
+        Ok(())
+    }
+
+    fn announce_left(&self, id: Id, user: natter_core::User) {
+        self.emit_room(
+            id,
+            ServerEvent::RoomUserLeft(RoomUser { room_id: id, user }),
+        );
     }
 
     pub async fn members(&self, who: &Session, id: Id) -> Result<Vec<Member>> {
@@ -213,10 +232,7 @@ impl App {
         let user = self.require_user(target).await?;
         if self.store.remove_member(id, target).await? {
             self.unsubscribe_user(target, id);
-            self.emit_room(
-                id,
-                ServerEvent::RoomUserLeft(RoomUser { room_id: id, user }),
-            );
+            self.announce_left(id, user);
         }
         Ok(())
     }

@@ -1,0 +1,4 @@
+//! Message search (`GET /api/search`) over the store's index.
+
+pub mod http;
+pub mod service;

@@ -1,0 +1,4 @@
+//! Users: profiles and lookups (`/api/users`).
+
+pub mod http;
+pub mod service;
