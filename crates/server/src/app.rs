@@ -24,7 +24,10 @@ pub struct App {
     pub passwords: crate::auth::passwords::Passwords,
     pub engine: Engine,
     pub limits: RateLimits,
-    pub presence: Presence,
+    /// Who is online (in memory, or shared through Redis).
+    pub presence: Arc<dyn Presence>,
+    /// The time; a test may set it.
+    pub clock: Arc<dyn crate::clock::Clock>,
     pub typing: crate::typing::Typing,
     /// Per-room ordering of live events (see `services::order`).
     pub room_locks: crate::order::RoomLocks,

@@ -70,6 +70,28 @@ pub async fn build_with_files(
     config: ServeArgs,
     files: Arc<dyn files::Files>,
 ) -> anyhow::Result<(Router, AppState)> {
+    build_with(
+        config,
+        Parts {
+            files,
+            clock: Arc::new(clock::SystemClock),
+            presence: None,
+        },
+    )
+    .await
+}
+
+/// The external parts of a node a test can swap for its own.
+pub struct Parts {
+    /// Where uploaded bytes live.
+    pub files: Arc<dyn files::Files>,
+    pub clock: Arc<dyn clock::Clock>,
+    /// `None`: in memory, or shared through Redis in cluster mode.
+    pub presence: Option<Arc<dyn presence::Presence>>,
+}
+
+/// `build` with the given parts.
+pub async fn build_with(config: ServeArgs, parts: Parts) -> anyhow::Result<(Router, AppState)> {
     let url = config.store.database_url();
     let redis_url = config.redis_url.clone().filter(|u| !u.trim().is_empty());
     if redis_url.is_some() && config.store.is_embedded() {
@@ -109,12 +131,17 @@ pub async fn build_with_files(
         &metrics,
         cluster.clone(),
     )?;
-    let (fanout, presence): (Arc<dyn natter_realtime::Fanout>, _) = match &cluster {
+    let (fanout, shared): (Arc<dyn natter_realtime::Fanout>, _) = match &cluster {
         Some(c) => (
             cluster::fanout::RedisFanout::start(c.clone()),
-            presence::Presence::Redis(cluster::presence::RedisPresence::new(c.clone())),
+            Some(cluster::presence::RedisPresence::new(c.clone())),
         ),
-        None => (Arc::new(NoopFanout), presence::Presence::default()),
+        None => (Arc::new(NoopFanout), None),
+    };
+    let presence: Arc<dyn presence::Presence> = match (&parts.presence, &shared) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => p.clone(),
+        (None, None) => Arc::new(presence::LocalPresence::default()),
     };
     let engine = Engine::new(
         EngineConfig {
@@ -129,6 +156,7 @@ pub async fn build_with_files(
         limits: limits::RateLimits::new(config.rate_limits_on()),
         passwords: auth::passwords::Passwords::default(),
         presence,
+        clock: parts.clock,
         typing: typing::Typing::default(),
         room_locks: order::RoomLocks::default(),
         store,
@@ -138,7 +166,7 @@ pub async fn build_with_files(
         cluster: cluster.clone(),
         push,
         uploads,
-        files,
+        files: parts.files,
         sessions: auth::sessions::SessionCache::default(),
         trusted,
     }));
@@ -147,7 +175,7 @@ pub async fn build_with_files(
         metrics::Metered::new(Gateway::new(app.clone()), metrics.clone()),
     );
     if let Some(c) = &cluster {
-        start_cluster(&app, c).await?;
+        start_cluster(&app, c, shared.as_ref()).await?;
     }
     start_store_probe(&app);
     files::service::start_sweeper(&app);
@@ -194,12 +222,16 @@ pub async fn build_with_files(
 
 /// Wires a node into the cluster: ops from other nodes reach this engine, and
 /// presence beats (taking dead nodes' users offline).
-async fn start_cluster(app: &AppState, c: &Arc<cluster::Cluster>) -> anyhow::Result<()> {
+async fn start_cluster(
+    app: &AppState,
+    c: &Arc<cluster::Cluster>,
+    presence: Option<&Arc<cluster::presence::RedisPresence>>,
+) -> anyhow::Result<()> {
     let engine = app.engine.clone();
     cluster::fanout::subscribe(c.clone(), move |op| engine.apply_remote(op))
         .await
         .context("could not subscribe to the fan-out channel")?;
-    if let presence::Presence::Redis(p) = &app.presence {
+    if let Some(p) = presence {
         let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
         p.start_heartbeat(tx);
         // the first beat now, so this node counts as alive from the start

@@ -3,7 +3,6 @@
 
 use super::sessions::*;
 use crate::app::{App, AppState, NS};
-use crate::auth::tokens::unix_now;
 use crate::auth::tokens::Session;
 use natter_core::{Error, Id, Result};
 use natter_store::NewSession;
@@ -29,7 +28,7 @@ impl App {
     /// Stores a new session for `user` and returns its token.
     pub async fn start_session(&self, user: Id, username: &str) -> Result<String> {
         let sid = new_sid();
-        let exp = unix_now() + self.tokens.ttl().as_secs();
+        let exp = self.clock.unix() + self.tokens.ttl().as_secs();
         self.store
             .create_session(NewSession {
                 id: sid.clone(),
@@ -67,7 +66,7 @@ pub fn start_sweeper(app: &AppState) {
         loop {
             tick.tick().await;
             let Some(app) = weak.upgrade() else { break };
-            let now = unix_now();
+            let now = app.clock.unix();
             for sid in app.sessions.sweep(now) {
                 app.engine.to(NS, &session_channel(&sid)).disconnect();
             }

@@ -47,7 +47,7 @@ impl App {
         if bytes.len() > self.uploads.max_bytes {
             return Err(self.uploads.too_large());
         }
-        let day_ago = natter_store::now() - UNSENT_TTL;
+        let day_ago = self.clock.now() - UNSENT_TTL;
         let used = self
             .store
             .uploaded_bytes_since(who.user_id, day_ago)
@@ -176,7 +176,7 @@ impl App {
         const BATCH: u32 = 100;
         let mut removed = 0;
         loop {
-            let before = natter_store::now() - unsent_ttl;
+            let before = self.clock.now() - unsent_ttl;
             let claimed = self.store.claim_expired_uploads(before, BATCH).await?;
             let mut done = 0;
             for u in &claimed {

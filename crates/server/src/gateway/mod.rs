@@ -98,7 +98,7 @@ impl Handler for Gateway {
             .focus
             .forget(session.user_id, socket.id())
             .await;
-        let at = natter_store::now();
+        let at = self.app.clock.now();
         if self.app.presence.disconnected(session.user_id, at).await {
             self.app
                 .announce_offline(session.user_id, Some(session.username.clone()), at)

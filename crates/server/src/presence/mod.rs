@@ -5,108 +5,109 @@
 pub mod service;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
 
 use natter_core::Id;
 use time::OffsetDateTime;
 
 use crate::cluster::presence::RedisPresence;
 
-pub enum Presence {
-    /// One node: everything in this process.
-    Local(LocalPresence),
-    /// Many nodes: shared through Redis.
-    Redis(Arc<RedisPresence>),
+/// Who is online: the node's one view of presence, local or shared (a test
+/// may swap in its own).
+#[async_trait]
+pub trait Presence: Send + Sync + 'static {
+    /// A socket of `user` opened on this node (after `connect` succeeded).
+    /// `true` when the user just came online: announce `user:online`.
+    async fn connected(&self, user: Id) -> bool;
+    /// A socket of `user` closed on this node. `true` when the user just went
+    /// offline everywhere (their last-seen time is then `at`).
+    async fn disconnected(&self, user: Id, at: OffsetDateTime) -> bool;
+    /// Online or not, for each user.
+    async fn online(&self, users: &[Id]) -> Vec<bool>;
+    /// When each user last went offline, if known.
+    async fn last_seen(&self, users: &[Id]) -> Vec<Option<OffsetDateTime>>;
 }
 
-impl Default for Presence {
-    fn default() -> Self {
-        Presence::Local(LocalPresence::default())
-    }
-}
-
-/// Sockets per user and last-seen times, in memory.
+/// One node: sockets per user and last-seen times, in memory.
 #[derive(Default)]
 pub struct LocalPresence {
     sockets: Mutex<HashMap<Id, usize>>,
     last_seen: Mutex<HashMap<Id, OffsetDateTime>>,
 }
 
-impl Presence {
-    /// A socket of `user` opened on this node (after `connect` succeeded).
-    /// `true` when the user just came online: announce `user:online`.
-    pub async fn connected(&self, user: Id) -> bool {
-        match self {
-            Presence::Local(p) => p
-                .sockets
-                .lock()
-                .map(|mut m| {
-                    let c = m.entry(user).or_insert(0);
-                    *c += 1;
-                    *c == 1
-                })
-                .unwrap_or(false),
-            Presence::Redis(p) => p.connected(user).await,
-        }
+#[async_trait]
+impl Presence for LocalPresence {
+    async fn connected(&self, user: Id) -> bool {
+        self.sockets
+            .lock()
+            .map(|mut m| {
+                let c = m.entry(user).or_insert(0);
+                *c += 1;
+                *c == 1
+            })
+            .unwrap_or(false)
     }
 
-    /// A socket of `user` closed on this node. `true` when the user just went
-    /// offline everywhere (their last-seen time is then `at`).
-    pub async fn disconnected(&self, user: Id, at: OffsetDateTime) -> bool {
-        match self {
-            Presence::Local(p) => {
-                let gone = p
-                    .sockets
-                    .lock()
-                    .map(|mut m| match m.get_mut(&user) {
-                        Some(c) if *c > 1 => {
-                            *c -= 1;
-                            false
-                        }
-                        Some(_) => {
-                            m.remove(&user);
-                            true
-                        }
-                        None => true,
-                    })
-                    .unwrap_or(false);
-                if gone {
-                    if let Ok(mut m) = p.last_seen.lock() {
-                        m.insert(user, at);
-                    }
+    async fn disconnected(&self, user: Id, at: OffsetDateTime) -> bool {
+        let gone = self
+            .sockets
+            .lock()
+            .map(|mut m| match m.get_mut(&user) {
+                Some(c) if *c > 1 => {
+                    *c -= 1;
+                    false
                 }
-                gone
+                Some(_) => {
+                    m.remove(&user);
+                    true
+                }
+                None => true,
+            })
+            .unwrap_or(false);
+        if gone {
+            if let Ok(mut m) = self.last_seen.lock() {
+                m.insert(user, at);
             }
-            Presence::Redis(p) => p.disconnected(user, at).await,
         }
+        gone
     }
 
-    /// Online or not, for each user.
-    pub async fn online(&self, users: &[Id]) -> Vec<bool> {
-        match self {
-            Presence::Local(p) => {
-                let m = p.sockets.lock().ok();
-                users
-                    .iter()
-                    .map(|u| m.as_ref().is_some_and(|m| m.contains_key(u)))
-                    .collect()
-            }
-            Presence::Redis(p) => p.online(users).await,
-        }
+    async fn online(&self, users: &[Id]) -> Vec<bool> {
+        let m = self.sockets.lock().ok();
+        users
+            .iter()
+            .map(|u| m.as_ref().is_some_and(|m| m.contains_key(u)))
+            .collect()
     }
 
-    /// When each user last went offline, if known.
-    pub async fn last_seen(&self, users: &[Id]) -> Vec<Option<OffsetDateTime>> {
-        match self {
-            Presence::Local(p) => {
-                let m = p.last_seen.lock().ok();
-                users
-                    .iter()
-                    .map(|u| m.as_ref().and_then(|m| m.get(u).copied()))
-                    .collect()
-            }
-            Presence::Redis(p) => p.last_seen(users).await,
-        }
+    async fn last_seen(&self, users: &[Id]) -> Vec<Option<OffsetDateTime>> {
+        let m = self.last_seen.lock().ok();
+        users
+            .iter()
+            .map(|u| m.as_ref().and_then(|m| m.get(u).copied()))
+            .collect()
+    }
+}
+
+/// Many nodes: the counts shared through Redis.
+#[async_trait]
+impl Presence for RedisPresence {
+    async fn connected(&self, user: Id) -> bool {
+        RedisPresence::connected(self, user).await
+    }
+
+    async fn disconnected(&self, user: Id, at: OffsetDateTime) -> bool {
+        RedisPresence::disconnected(self, user, at).await
+    }
+
+    async fn online(&self, users: &[Id]) -> Vec<bool> {
+        RedisPresence::online(self, users).await
+    }
+
+    async fn last_seen(&self, users: &[Id]) -> Vec<Option<OffsetDateTime>> {
+        RedisPresence::last_seen(self, users).await
     }
 }
 
@@ -116,7 +117,7 @@ mod tests {
 
     #[tokio::test]
     async fn local_presence_counts_sockets() {
-        let p = Presence::default();
+        let p = LocalPresence::default();
         let (a, b) = (Id(1), Id(2));
         assert!(p.connected(a).await);
         assert!(!p.connected(a).await);
