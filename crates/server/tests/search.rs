@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{page_seqs, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -263,12 +263,7 @@ async fn messages_around_a_result(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let seqs: Vec<i64> = page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["seq"].as_i64().unwrap())
-        .collect();
+    let seqs = page_seqs(&page);
     assert_eq!(seqs, [13, 14, 15, 16, 17]);
     assert_eq!(page["hasMoreBefore"], true);
     assert_eq!(page["hasMoreAfter"], true);

@@ -4,13 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use natter_core::{Error, Id, Me, NotificationLevel, Role, Room};
-use natter_store::{NewPushSubscription, NewRoom, NewUser, Notified, Store};
+use natter_store::{NewPushSubscription, NewRoom, Notified};
 
 #[macro_use]
 mod support;
+
+use support::{user, S};
 
 on_both!(
     levels_default_by_kind_and_can_be_set,
@@ -20,19 +20,6 @@ on_both!(
     subscriptions_are_capped_per_user,
     subscriptions_delete_only_own_and_prune_any,
 );
-
-type S = Arc<dyn Store>;
-
-async fn user(s: &S, username: &str) -> Me {
-    s.create_user(NewUser {
-        email: format!("{username}@example.com"),
-        username: username.to_owned(),
-        name: format!("{username} name"),
-        password_hash: format!("hash-{username}"),
-    })
-    .await
-    .unwrap()
-}
 
 async fn room(s: &S, owner: &Me, name: &str) -> Room {
     s.create_room(NewRoom {

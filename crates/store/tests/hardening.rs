@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use natter_core::{Error, Id, Me, Message, MessageType, Room};
-use natter_store::{Catchup, NewMessage, NewRoom, NewSession, NewUser, Store, StoredSession};
+use natter_store::{NewMessage, NewRoom, NewSession, StoredSession};
 use serde_json::Value;
 
 #[macro_use]
 mod support;
+
+use support::{events as log, user, S};
 
 on_both!(
     deleted_and_edited_text_is_gone_from_the_log,
@@ -21,19 +21,6 @@ on_both!(
     password_change_revokes_other_sessions,
     credentials_lookup_is_normalised,
 );
-
-type S = Arc<dyn Store>;
-
-async fn user(s: &S, username: &str) -> Me {
-    s.create_user(NewUser {
-        email: format!("{username}@example.com"),
-        username: username.to_owned(),
-        name: format!("{username} name"),
-        password_hash: format!("hash-{username}"),
-    })
-    .await
-    .unwrap()
-}
 
 async fn room(s: &S, owner: &Me) -> Room {
     s.create_room(NewRoom {
@@ -60,13 +47,6 @@ async fn post(s: &S, room: Id, user: Id, content: &str, reply: Option<Id>) -> Me
     .await
     .unwrap()
     .message
-}
-
-fn log(c: Catchup) -> Vec<natter_core::RoomEvent> {
-    match c {
-        Catchup::Events(e) => e,
-        Catchup::Reset => panic!("expected events, got Reset"),
-    }
 }
 
 fn text_of(events: &[natter_core::RoomEvent]) -> String {

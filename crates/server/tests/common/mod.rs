@@ -1,12 +1,15 @@
 //! `TestApp`: a real Natter node on a free loopback port, over a fresh store
 //! (a temp SQLite file or a fresh PostgreSQL database), with helpers that talk
-//! to it over real HTTP.
+//! to it over real HTTP, and the macros that run a test on both stores (or
+//! with its files in S3). `files` has the upload helpers, `s3` the S3 server.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod files;
 pub mod s3;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use natter_server::app::AppState;
@@ -34,6 +37,29 @@ impl Drop for TestApp {
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// The configuration every test node starts from: loopback, a free port, this
+/// data folder and database, rate limits off, everything else the default.
+pub fn serve_args(data_dir: &Path, database_url: Option<String>) -> ServeArgs {
+    ServeArgs {
+        store: StoreArgs {
+            data_dir: data_dir.to_path_buf(),
+            database_url,
+        },
+        port: 0,
+        bind: [127, 0, 0, 1].into(),
+        redis_url: None,
+        jwt_secret: Some("test-secret-test-secret-test-secret".into()),
+        frontend_url: None,
+        token_ttl_hours: 1,
+        rate_limits: "off".into(),
+        secure_cookie: false,
+        conn_limits: Default::default(),
+        push: Default::default(),
+        files: FilesArgs::default(),
+        security: Default::default(),
+    }
 }
 
 impl TestApp {
@@ -67,25 +93,8 @@ impl TestApp {
             Backend::Postgres => TestDb::postgres().await,
         };
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = ServeArgs {
-            store: StoreArgs {
-                data_dir: dir.path().to_path_buf(),
-                database_url: Some(db.url.clone()),
-            },
-            port: 0,
-            bind: [127, 0, 0, 1].into(),
-            redis_url: None,
-            jwt_secret: Some("test-secret-test-secret-test-secret".into()),
-            frontend_url: None,
-            token_ttl_hours: 1,
-            rate_limits: "off".into(),
-            secure_cookie: false,
-            conn_limits: Default::default(),
-            push: Default::default(),
-            files,
-            security: Default::default(),
-        };
-        let mut config = config;
+        let mut config = serve_args(dir.path(), Some(db.url.clone()));
+        config.files = files;
         tweak(&mut config);
         let (router, state) = match store {
             Some(f) => natter_server::build_with_files(config, f).await,
@@ -111,6 +120,11 @@ impl TestApp {
             _dir: dir,
             server,
         }
+    }
+
+    /// The node's data folder (its SQLite file, secrets, local uploads).
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
     }
 
     /// Any request; returns the status and the JSON body (Null when empty).
@@ -144,16 +158,37 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// `POST /api/auth/register` with this body, signed out.
+    pub async fn register(&self, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, "/api/auth/register", None, Some(body))
+            .await
+    }
+
+    /// `POST /api/auth/login` as `login` with `password`, signed out.
+    pub async fn login(&self, login: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"login": login, "password": password})),
+        )
+        .await
+    }
+
     /// Registers `name` (email `name@example.com`, password `password123`) and
     /// returns (token, user id).
     pub async fn user(&self, name: &str) -> (String, String) {
         let (status, body) = self
-            .call(
-                Method::POST,
-                "/api/auth/register",
-                None,
-                Some(json!({"email": format!("{name}@example.com"), "username": name, "name": name, "password": "password123"})),
-            )
+            .register(json!({"email": format!("{name}@example.com"), "username": name, "name": name, "password": "password123"}))
             .await;
         assert_eq!(status, StatusCode::CREATED, "register {name}: {body}");
         (
@@ -188,6 +223,49 @@ impl TestApp {
     }
 }
 
+/// The seqs of a page of messages (`{"messages": [...]}`), in its order.
+pub fn page_seqs(page: &Value) -> Vec<i64> {
+    page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect()
+}
+
+/// The error envelope's code, or `<no envelope>`.
+pub fn err_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no envelope>")
+}
+
+/// A request with explicit headers (no Bearer unless given) and, if given, a
+/// body of that content type; returns the status, the JSON body (Null when
+/// not JSON) and the headers.
+pub async fn raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, String)>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut req = app.client.request(method, format!("{}{}", app.base, path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some((ct, b)) = body {
+        req = req.header("content-type", ct).body(b);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let h = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        h,
+    )
+}
+
 /// Runs each listed test against SQLite and against PostgreSQL.
 #[macro_export]
 macro_rules! on_both_stores {
@@ -205,6 +283,47 @@ macro_rules! on_both_stores {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name($crate::common::TestApp::start($crate::common::Backend::Postgres).await).await
+                }
+            )*
+        }
+    };
+}
+
+/// Runs each listed test against SQLite and against PostgreSQL, handing it
+/// the backend: for tests that start their own app (some change the config).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// Runs each listed test (again) with the files in an S3 bucket: moto on
+/// loopback, SQLite for the store (`mod s3`).
+#[macro_export]
+macro_rules! on_s3 {
+    ($($name:ident),* $(,)?) => {
+        mod s3 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (_s3, app) = $crate::common::s3::app().await;
+                    super::$name(app).await;
                 }
             )*
         }

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use natter_server::config::FilesArgs;
 
+use super::{Backend, TestApp};
+
 pub struct S3Server {
     child: Child,
     pub endpoint: String,
@@ -74,4 +76,15 @@ impl S3Server {
             ..FilesArgs::default()
         }
     }
+}
+
+/// A node (on SQLite) whose files are in a fresh bucket of a server of its
+/// own; keep the server for as long as the node.
+pub async fn app() -> (S3Server, TestApp) {
+    let server = S3Server::start();
+    let args = server.bucket().await;
+    (
+        server,
+        TestApp::start_with(Backend::Sqlite, args, None).await,
+    )
 }
