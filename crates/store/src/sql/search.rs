@@ -19,10 +19,10 @@ use natter_core::search::{self, Cursor, Has, Sort, Term};
 use natter_core::{Id, Message, Result};
 use sqlx::Database;
 
-use super::{clamp, messages, postgres, Conn, Db, Pools};
+use super::{clamp, postgres, Conn, Db, Pools};
 use crate::error::db_err;
 use crate::rows::{assemble, MentionRow, MessageRow, ReactionRow};
-use crate::{AroundPage, PageAt, SearchPage, SearchRequest};
+use crate::{SearchPage, SearchRequest};
 
 /// A bind parameter of a statement built here.
 #[derive(Clone)]
@@ -622,30 +622,6 @@ async fn by_ids(c: &mut Conn, ids: &[Id]) -> Result<Vec<Message>> {
         }
     }
     Ok(out)
-}
-
-/// The message at `seq` and the older ones before it (half the page,
-/// rounded up), then the newer ones after it.
-/// Near the start or end of the room, the other side fills the page.
-pub(super) async fn around(p: &Pools, room: Id, seq: i64, limit: u32) -> Result<AroundPage> {
-    let limit = limit.clamp(1, 100);
-    let older = messages::history(p, room, PageAt::Before(seq.saturating_add(1)), limit).await?;
-    let newer = messages::history(p, room, PageAt::After(seq), limit).await?;
-    let n = limit as usize;
-    let (o, w) = (older.messages.len(), newer.messages.len());
-    let take_newer = w.min(n - o.min(n.div_ceil(2)));
-    let take_older = o.min(n - take_newer);
-    // the newest `take_older` of the older page, then the oldest `take_newer` of the newer
-    let mut older_messages = older.messages;
-    let mut messages: Vec<Message> = older_messages.split_off(o - take_older);
-    let mut newer_messages = newer.messages;
-    newer_messages.truncate(take_newer);
-    messages.extend(newer_messages);
-    Ok(AroundPage {
-        messages,
-        has_more_before: older.has_more || take_older < o,
-        has_more_after: newer.has_more || take_newer < w,
-    })
 }
 
 /// Messages indexed per statement of the backfill.
