@@ -185,7 +185,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Upload>>;
     /// Deletes the row of an upload whose bytes were removed.
     async fn forget_upload(&self, id: Id) -> Result<()>;
-    // ---- search (issue 10; `sql/search.rs`) ----
+    // ---- search (issue 10; `sql/search/`; `history_around` in `sql/messages/`) ----
     /// Messages of the rooms `req.user` is a member of now, matching every
     /// term, ranked (or newest first), a page at a time.
     async fn search(&self, req: SearchRequest) -> Result<SearchPage>;

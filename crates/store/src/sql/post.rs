@@ -261,7 +261,7 @@ async fn store_new(
     .bind(msg.reply_to_id.map(|r| r.0))
     .bind(&msg.client_id)
     .bind(at)
-    // Indexed for search in this same statement (sql/search.rs).
+    // Indexed for search in this same statement (sql/search/).
     .bind(search::index_text(&msg.content))
     .bind(search::has_link(&msg.content))
     .fetch_one(&mut *c)

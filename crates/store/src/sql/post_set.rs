@@ -465,7 +465,7 @@ async fn insert_messages(
                 .push_bind(m.client_id.clone())
                 .push_bind(at)
                 .push_bind(at)
-                // Indexed for search in this same statement (sql/search.rs).
+                // Indexed for search in this same statement (sql/search/).
                 .push_bind(search::index_text(&m.content))
                 .push_bind(search::has_link(&m.content));
         });
@@ -629,7 +629,7 @@ async fn write_pg(
                 "id": m.id.0, "room_id": new.room_id.0, "user_id": new.user_id.0, "seq": m.seq,
                 "content": new.content, "kind": new.kind.as_str(), "file_url": new.file_url,
                 "reply_to_id": new.reply_to_id.map(|r| r.0), "client_id": new.client_id,
-                // Indexed for search in this same statement (sql/search.rs).
+                // Indexed for search in this same statement (sql/search/).
                 "search_text": search::index_text(&new.content),
                 "has_link": search::has_link(&new.content),
                 "event": event.name(), "data": event.data()?,
