@@ -47,6 +47,21 @@ pub(crate) struct MentionRow {
     pub user_id: i64,
 }
 
+/// The mention rows of a message: its distinct users in id order, as they
+/// are stored and as `hydrate` reads them back.
+pub(crate) fn mention_rows(message_id: i64, mentions: &[Id]) -> Vec<MentionRow> {
+    let mut users = mentions.to_vec();
+    users.sort();
+    users.dedup();
+    users
+        .into_iter()
+        .map(|u| MentionRow {
+            message_id,
+            user_id: u.0,
+        })
+        .collect()
+}
+
 /// Groups reaction rows by emoji, keeping the order they come in: the SQL
 /// sorts them by `(emoji_seq, seq)`, so emojis come in first-reaction order
 /// and each emoji's users in the order they reacted.
@@ -201,6 +216,14 @@ mod tests {
         assert_eq!((quote.id, quote.content.as_str()), (Id(100), "hi"));
         assert_eq!(quote.user.username, "bob");
         assert!(got[0].reply_to.is_none());
+    }
+
+    #[test]
+    fn mentions_are_distinct_and_in_id_order() {
+        let rows = mention_rows(5, &[Id(9), Id(3), Id(9), Id(4)]);
+        let got: Vec<(i64, i64)> = rows.iter().map(|r| (r.message_id, r.user_id)).collect();
+        assert_eq!(got, [(5, 3), (5, 4), (5, 9)]);
+        assert!(mention_rows(5, &[]).is_empty());
     }
 
     #[test]

@@ -13,7 +13,9 @@ mod users;
 use time::OffsetDateTime;
 
 pub(crate) use log::{logged, LoggedEvent};
-pub(crate) use messages::{assemble, group_reactions, MentionRow, MessageRow, ReactionRow};
+pub(crate) use messages::{
+    assemble, group_reactions, mention_rows, MentionRow, MessageRow, ReactionRow,
+};
 pub(crate) use rooms::{notify_level, role, MemberRow, RoomRow};
 pub(crate) use users::{MeRow, UserRow};
 

@@ -8,7 +8,7 @@ use super::super::{redact, Conn, Pools};
 use super::log::{log, next_seq};
 use super::read::get_existing;
 use crate::error::db_err;
-use crate::rows::{group_reactions, LoggedEvent};
+use crate::rows::{group_reactions, mention_rows, LoggedEvent};
 use crate::{now, Change, ReactionsChanged};
 
 /// Replaces nothing: callers clear a message's mentions first when editing.
@@ -19,17 +19,14 @@ pub(crate) async fn insert_mentions(
     seq: i64,
     users: &[Id],
 ) -> Result<()> {
-    let mut users = users.to_vec();
-    users.sort();
-    users.dedup();
-    for user in users {
+    for row in mention_rows(message, users) {
         sqlx::query(
             "INSERT INTO message_mentions (message_id, room_id, user_id, seq) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
         )
         .bind(message)
         .bind(room)
-        .bind(user.0)
+        .bind(row.user_id)
         .bind(seq)
         .execute(&mut *c)
         .await
