@@ -10,6 +10,8 @@
 //! pragmas, migrations) lives in the backend modules.
 
 mod batch;
+#[cfg(all(test, feature = "testing"))]
+mod fixtures;
 mod messages;
 mod post;
 mod post_set;

@@ -4,46 +4,19 @@
 
 use natter_core::{Id, Role};
 
-use super::super::super::{test_db, Backend};
+use super::super::fixtures::{msg, rooms, store, users, NEW};
 use super::{post, SetOutcome};
-use crate::{Catchup, NewMessage, NewRoom, NewUser, Store};
-
-const NEW: &str = natter_core::events::ServerEventName::MessageNew.as_str();
-
-fn msg(room: Id, user: Id, content: &str) -> NewMessage {
-    NewMessage::text(room, user, content)
-}
+use crate::{Catchup, Store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_written_as_a_set_exactly_as_stored() {
-    let db = test_db().await;
-    let s = Backend::open(&db.url).await.unwrap();
-    let mut users = Vec::new();
-    for name in ["alice", "bob", "carol"] {
-        let me = s
-            .create_user(NewUser {
-                email: format!("{name}@example.com"),
-                username: name.into(),
-                name: format!("{name} N"),
-                password_hash: "x".into(),
-            })
-            .await
-            .unwrap();
-        users.push(me.user.id);
-    }
+    let (_db, s) = store().await;
+    let users = users(&s, &["alice", "bob", "carol"]).await;
     let (alice, bob, carol) = (users[0], users[1], users[2]);
-    let mut rooms = Vec::new();
-    for name in ["general", "other"] {
-        let room = NewRoom {
-            name: name.into(),
-            description: String::new(),
-            is_private: false,
-            created_by: alice,
-        };
-        let id = s.create_room(room).await.unwrap().id;
+    let rooms = rooms(&s, &["general", "other"], alice).await;
+    for &id in &rooms {
         s.add_member(id, bob, Role::Member).await.unwrap();
         s.add_member(id, carol, Role::Member).await.unwrap();
-        rooms.push(id);
     }
     let (r, o) = (rooms[0], rooms[1]);
     let first = s.post_message(msg(r, carol, "first")).await.unwrap();
@@ -142,8 +115,7 @@ async fn a_batch_is_written_as_a_set_exactly_as_stored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_id_twice_in_one_batch_falls_back_and_writes_nothing() {
-    let db = test_db().await;
-    let s = Backend::open(&db.url).await.unwrap();
+    let (_db, s) = store().await;
     let (alice, r) = crate::testing::user_with_room(&s).await;
     let mut a = msg(r, alice, "a");
     a.client_id = Some("same".into());
@@ -158,20 +130,9 @@ async fn a_client_id_twice_in_one_batch_falls_back_and_writes_nothing() {
 /// (`forbidden`, no seq taken) and the rest of the batch is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_member_is_refused_inside_the_batch() {
-    let db = test_db().await;
-    let s = Backend::open(&db.url).await.unwrap();
+    let (_db, s) = store().await;
     let (alice, r) = crate::testing::user_with_room(&s).await;
-    let mallory = s
-        .create_user(NewUser {
-            email: "m@example.com".into(),
-            username: "mallory".into(),
-            name: "Mallory".into(),
-            password_hash: "x".into(),
-        })
-        .await
-        .unwrap()
-        .user
-        .id;
+    let mallory = users(&s, &["mallory"]).await[0];
     let batch = [msg(r, mallory, "let me in"), msg(r, alice, "hello")];
     let SetOutcome::Done(results) = post(&s.pools, &batch, &[0, 1]).await.unwrap() else {
         panic!("an ordinary batch fell back");

@@ -120,71 +120,73 @@ fn not_too_broad(req: &SearchRequest, rooms: usize) -> Result<()> {
     Ok(())
 }
 
+/// A search for `q` by `user` in all their rooms, ranked, 20 a page.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+fn request(user: Id, q: &str) -> SearchRequest {
+    let q = natter_core::search::parse(q).unwrap();
+    SearchRequest {
+        user,
+        rooms: None,
+        from: None,
+        terms: q.terms,
+        excluded: q.excluded,
+        has: Vec::new(),
+        since: None,
+        until: None,
+        sort: natter_core::search::Sort::Relevance,
+        limit: 20,
+        cursor: None,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use natter_core::search::{parse, Sort};
     use natter_core::Id;
 
-    use super::{not_too_broad, MAX_SCOPE_ITEMS, MAX_SCOPE_ROOMS};
-    use crate::SearchRequest;
-
-    fn req(q: &str) -> SearchRequest {
-        let q = parse(q).unwrap();
-        SearchRequest {
-            user: Id(1),
-            rooms: None,
-            from: None,
-            terms: q.terms,
-            excluded: q.excluded,
-            has: Vec::new(),
-            since: None,
-            until: None,
-            sort: Sort::Newest,
-            limit: 20,
-            cursor: None,
-        }
-    }
+    use super::{not_too_broad, request, MAX_SCOPE_ITEMS, MAX_SCOPE_ROOMS};
 
     #[test]
     fn words_times_rooms_are_bounded() {
         // Four words and one excluded: five tokens, each in every room.
-        let five = req("alpha beta gamma delta -omega");
+        let five = request(Id(1), "alpha beta gamma delta -omega");
         assert!(not_too_broad(&five, MAX_SCOPE_ITEMS / 5).is_ok());
         let err = not_too_broad(&five, MAX_SCOPE_ITEMS / 5 + 1).unwrap_err();
         assert!(
             matches!(&err, natter_core::Error::Invalid(m) if m.contains("5 words in 4001 rooms")),
             "{err:?}"
         );
-        let one = req("deploy");
+        let one = request(Id(1), "deploy");
         assert!(not_too_broad(&one, MAX_SCOPE_ROOMS).is_ok());
         assert!(not_too_broad(&one, MAX_SCOPE_ROOMS + 1).is_err());
         // Without words nothing is looked up per room: any scope will do.
-        assert!(not_too_broad(&req("has:link"), 1_000_000).is_ok());
+        assert!(not_too_broad(&request(Id(1), "has:link"), 1_000_000).is_ok());
     }
 }
 
 /// What the search tests of both backends share: a store with alice in a
 /// room of hers, posting into it, and a search for "deploy".
 #[cfg(all(test, feature = "testing"))]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used)]
 mod fixtures {
     use natter_core::Id;
 
-    use super::super::super::{test_db, Backend};
+    use super::super::super::Backend;
+    use super::super::fixtures::store;
+    use super::request;
     use crate::testing::TestDb;
     use crate::{NewMessage, SearchRequest, Store};
 
     /// A store with one user and one room of theirs.
-    pub(in super::super) async fn alice_in_a_room() -> (TestDb, Backend, Id, Id) {
-        let db = test_db().await;
-        let s = Backend::open(&db.url).await.unwrap();
+    pub(super) async fn alice_in_a_room() -> (TestDb, Backend, Id, Id) {
+        let (db, s) = store().await;
         let (me, room) = crate::testing::user_with_room(&s).await;
         (db, s, me, room)
     }
 
     /// Posts `content` (its own commit), returns its id.
-    pub(in super::super) async fn post(s: &Backend, room: Id, user: Id, content: String) -> Id {
+    pub(super) async fn post(s: &Backend, room: Id, user: Id, content: String) -> Id {
         s.post_message(NewMessage::text(room, user, content))
             .await
             .unwrap()
@@ -192,20 +194,10 @@ mod fixtures {
             .id
     }
 
-    pub(in super::super) fn deploy(user: Id, limit: u32) -> SearchRequest {
-        let q = natter_core::search::parse("deploy").unwrap();
+    pub(super) fn deploy(user: Id, limit: u32) -> SearchRequest {
         SearchRequest {
-            user,
-            rooms: None,
-            from: None,
-            terms: q.terms,
-            excluded: q.excluded,
-            has: Vec::new(),
-            since: None,
-            until: None,
-            sort: natter_core::search::Sort::Relevance,
             limit,
-            cursor: None,
+            ..request(user, "deploy")
         }
     }
 }

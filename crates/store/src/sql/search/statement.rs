@@ -195,28 +195,16 @@ fn day(d: time::Date) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use natter_core::search::{parse, Has, Sort};
+    use natter_core::search::{Has, Sort};
     use natter_core::Id;
 
+    use super::super::request;
     use super::super::sql::{Arg, Sql};
     use super::{day, plan};
     use crate::SearchRequest;
 
     fn req(q: &str) -> SearchRequest {
-        let q = parse(q).unwrap();
-        SearchRequest {
-            user: Id(5),
-            rooms: None,
-            from: None,
-            terms: q.terms,
-            excluded: q.excluded,
-            has: Vec::new(),
-            since: None,
-            until: None,
-            sort: Sort::Relevance,
-            limit: 20,
-            cursor: None,
-        }
+        request(Id(5), q)
     }
 
     #[test]
