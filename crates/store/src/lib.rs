@@ -7,485 +7,38 @@
 //! written to the room's event log with the payload of its live event, so `sync`
 //! reads the log and a client catches up exactly.
 //!
-//! Layout: `sql/` holds every statement once, compiled into both backends
-//! (`sqlite.rs`, `postgres.rs`, which add only pools and migrations); `rows.rs`
-//! maps rows to the wire objects and builds the logged payloads; `error.rs`
-//! is the one place database errors become [`natter_core::Error`]s.
+//! Layout: `store.rs` is the [`Store`] trait and `types.rs` its inputs and
+//! outputs (both re-exported here); `sql/` holds every statement once,
+//! compiled into both backends (`sqlite.rs`, `postgres.rs`, which add only
+//! pools and migrations); `rows/` maps rows to the wire objects and builds
+//! the logged payloads; `error.rs` is the one place database errors become
+//! [`natter_core::Error`]s.
 
 mod error;
 mod postgres;
 mod rows;
 mod sqlite;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod types;
 
 use std::sync::Arc;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
-
-use async_trait::async_trait;
-use natter_core::{
-    Id, Me, Member, Message, MessageType, NotificationLevel, Result, Role, Room, RoomEvent,
-    UnreadCounts, User,
+pub use store::Store;
+pub use types::{
+    AroundPage, Catchup, Change, Credentials, NewMessage, NewPushSubscription, NewRoom, NewSession,
+    NewUpload, NewUser, Notified, OnStored, Page, PageAt, Posted, PushSubscription,
+    ReactionsChanged, RoomPatch, SearchPage, SearchRequest, StoredSession, Upload,
+    MAX_REACTIONS_PER_USER,
 };
+
+use natter_core::Result;
 use time::OffsetDateTime;
 
 pub use natter_core;
-
-/// A new account. Email and username are already validated and lower-cased.
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub email: String,
-    pub username: String,
-    pub name: String,
-    pub password_hash: String,
-}
-
-/// What login needs: the user and their password hash.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub me: Me,
-    pub password_hash: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewRoom {
-    pub name: String,
-    pub description: String,
-    pub is_private: bool,
-    pub created_by: Id,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct RoomPatch {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub is_private: Option<bool>,
-}
-
-impl RoomPatch {
-    /// Changes nothing: `Store::update_room` then takes no seq and logs no
-    /// `room:updated`, and nothing is broadcast.
-    pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.description.is_none() && self.is_private.is_none()
-    }
-}
-
-/// A message to store. Content is validated; `mentions` are the ids of the
-/// room members it mentions (resolved by the caller via [`Store::resolve_mentions`]).
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub room_id: Id,
-    pub user_id: Id,
-    pub content: String,
-    pub kind: MessageType,
-    pub file_url: Option<String>,
-    pub reply_to_id: Option<Id>,
-    pub client_id: Option<String>,
-    pub mentions: Vec<Id>,
-}
-
-impl NewMessage {
-    /// A plain text message: no file, reply, client id or mentions.
-    pub fn text(room_id: Id, user_id: Id, content: impl Into<String>) -> Self {
-        NewMessage {
-            room_id,
-            user_id,
-            content: content.into(),
-            kind: MessageType::Text,
-            file_url: None,
-            reply_to_id: None,
-            client_id: None,
-            mentions: Vec::new(),
-        }
-    }
-}
-
-/// What runs once a new message is durable (`Store::post_message_then`).
-/// It runs on the room's writer, so it should be quick and must not block:
-/// a broadcast, not a query.
-pub type OnStored = Box<dyn FnOnce(&Message) + Send>;
-
-/// A new message as push sees it: whom does it notify?
-#[derive(Debug, Clone, Copy)]
-pub struct Notified<'a> {
-    pub room: Id,
-    pub author: Id,
-    pub mentioned: &'a [Id],
-}
-
-/// The result of storing a message.
-#[derive(Debug, Clone)]
-pub struct Posted {
-    pub message: Message,
-    /// False when `client_id` matched an earlier message of the same user in the
-    /// same room: nothing new was stored and `message` is that earlier one.
-    pub created: bool,
-}
-
-/// A change that took a room's next seq.
-#[derive(Debug, Clone)]
-pub struct Change<T> {
-    pub value: T,
-    pub event_seq: i64,
-}
-
-/// The reactions of one message after a toggle.
-#[derive(Debug, Clone)]
-pub struct ReactionsChanged {
-    pub message_id: Id,
-    pub room_id: Id,
-    pub reactions: Vec<natter_core::Reaction>,
-}
-
-/// A file stored into a room (its bytes are kept by the server's file store).
-#[derive(Debug, Clone)]
-pub struct NewUpload {
-    pub room_id: Id,
-    pub user_id: Id,
-    /// The uploader's file name, for `Content-Disposition` (already sanitised).
-    pub name: String,
-    /// Decided from the bytes, never from the name or the request's header.
-    pub content_type: String,
-    pub size: i64,
-    pub width: Option<i32>,
-    pub height: Option<i32>,
-    pub has_thumbnail: bool,
-    /// Where the bytes are in the file store (written before this row).
-    pub storage_key: String,
-    /// The bytes' sha-256 (hex), served as the ETag.
-    pub etag: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upload {
-    pub id: Id,
-    pub room_id: Id,
-    pub user_id: Id,
-    pub name: String,
-    pub content_type: String,
-    pub size: i64,
-    pub width: Option<i32>,
-    pub height: Option<i32>,
-    pub has_thumbnail: bool,
-    pub created_at: OffsetDateTime,
-    /// The message that sent it; `None`: not sent yet (its uploader alone sees it).
-    pub message_id: Option<Id>,
-    /// Where the bytes are in the file store (thumbnail: `<key>.thumb`).
-    pub storage_key: String,
-    pub etag: String,
-    /// Visible to nobody: its message was deleted, or its bytes are being removed.
-    pub gone: bool,
-}
-
-/// One page of history.
-#[derive(Debug, Clone)]
-pub struct Page {
-    /// Oldest first.
-    pub messages: Vec<Message>,
-    pub has_more: bool,
-}
-
-/// Which page of a room's history: keyset by `seq`, bounds exclusive.
-#[derive(Debug, Clone, Copy)]
-pub enum PageAt {
-    /// The newest `limit` messages.
-    Newest,
-    /// The newest `limit` messages with seq < this.
-    Before(i64),
-    /// The oldest `limit` messages with seq > this.
-    After(i64),
-}
-
-/// Changes of a room after a seq, for `sync`.
-#[derive(Debug, Clone)]
-pub enum Catchup {
-    /// Every change after the given seq, oldest first.
-    Events(Vec<RoomEvent>),
-    /// More than the allowed number of changes: reload the newest page instead.
-    Reset,
-}
-
-/// A browser's Web Push subscription: the push service's endpoint (RFC 8030)
-/// and the keys to encrypt for it (RFC 8291), base64url as the browser gave them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushSubscription {
-    pub id: Id,
-    pub user_id: Id,
-    pub endpoint: String,
-    pub p256dh: String,
-    pub auth: String,
-    pub created_at: OffsetDateTime,
-}
-
-/// A subscription to store (already validated by the server).
-#[derive(Debug, Clone)]
-pub struct NewPushSubscription {
-    pub user_id: Id,
-    pub endpoint: String,
-    pub p256dh: String,
-    pub auth: String,
-}
-
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Cheap round trip, for `/readyz`.
-    async fn ping(&self) -> Result<()>;
-
-    // ---- users ----
-    /// `conflict` naming the field ("username" / "email") when taken, ignoring case.
-    async fn create_user(&self, user: NewUser) -> Result<Me>;
-    /// By email or username, ignoring case.
-    async fn credentials(&self, login: &str) -> Result<Option<Credentials>>;
-    async fn me(&self, id: Id) -> Result<Option<Me>>;
-    async fn user(&self, id: Id) -> Result<Option<User>>;
-    /// Username or name containing `query` (ignoring case); empty query lists some users.
-    async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<User>>;
-    /// The ids of these usernames (lower-case) that exist.
-    async fn users_by_username(&self, usernames: &[String]) -> Result<Vec<User>>;
-
-    // ---- rooms and members ----
-    /// The creator becomes its `admin`.
-    async fn create_room(&self, room: NewRoom) -> Result<Room>;
-    /// A room as `viewer` sees it (unread, mentions, role are theirs; zero/None if not a member).
-    async fn room(&self, id: Id, viewer: Id) -> Result<Option<Room>>;
-    async fn update_room(&self, id: Id, patch: RoomPatch, viewer: Id) -> Result<Room>;
-    /// Every room `user` is a member of, with counts, most recently active first.
-    async fn rooms_of(&self, user: Id) -> Result<Vec<Room>>;
-    /// The ids only (to subscribe sockets on connect).
-    async fn room_ids_of(&self, user: Id) -> Result<Vec<Id>>;
-    /// Public, non-DM rooms whose name or description contains `query`.
-    async fn public_rooms(&self, query: &str, viewer: Id, limit: u32) -> Result<Vec<Room>>;
-    async fn role_of(&self, room: Id, user: Id) -> Result<Option<Role>>;
-    /// Adds a member; returns false (and changes nothing) if already one.
-    async fn add_member(&self, room: Id, user: Id, role: Role) -> Result<bool>;
-    /// Returns false if they were not a member.
-    async fn remove_member(&self, room: Id, user: Id) -> Result<bool>;
-    async fn set_role(&self, room: Id, user: Id, role: Role) -> Result<bool>;
-    /// `online` is false and `last_seen` is None here: presence is not the store's.
-    async fn members(&self, room: Id) -> Result<Vec<Member>>;
-    async fn member_ids(&self, room: Id) -> Result<Vec<Id>>;
-    /// The one DM room of the pair, created (both as members) if missing.
-    /// Returns the room as `a` sees it and whether it was created.
-    async fn dm_room(&self, a: Id, b: Id) -> Result<(Room, bool)>;
-
-    // ---- messages ----
-    /// Stores a message and its `message:new` event with the room's next seq,
-    /// moves the sender's read cursor to it, all in one transaction. A repeated
-    /// `client_id` (same user, same room) stores nothing and returns the first.
-    /// The sender must be a member of the room, checked under the room's lock
-    /// in that transaction: `not_found` for no such room, `forbidden` for a
-    /// non-member.
-    /// Concurrent calls may share that transaction (group commit,
-    /// `sql/batch.rs`); each returns only after it committed.
-    async fn post_message(&self, msg: NewMessage) -> Result<Posted> {
-        self.post_message_then(msg, Box::new(|_| {})).await
-    }
-    /// `post_message`, and `then` runs with the new message once it is
-    /// durable (not for a replay or a failure), before this call returns.
-    /// The hooks of one room run in commit order, one after the other, on
-    /// the room's writer: a caller that broadcasts from `then` broadcasts a
-    /// room's messages in seq order without holding a lock of its own
-    /// across the write (which would let a busy room put only one message
-    /// in each group commit).
-    async fn post_message_then(&self, msg: NewMessage, then: OnStored) -> Result<Posted>;
-    async fn message(&self, id: Id) -> Result<Option<Message>>;
-    /// New content, `edited_at` set, `message:updated` logged with the next seq.
-    async fn edit_message(
-        &self,
-        id: Id,
-        content: String,
-        mentions: Vec<Id>,
-    ) -> Result<Change<Message>>;
-    /// Tombstone (content "", file_url None, deleted_at set), `message:deleted` logged.
-    async fn delete_message(&self, id: Id) -> Result<Change<Message>>;
-    /// Adds the user's emoji on the message, or removes it if present; logs `message:reactions`.
-    async fn toggle_reaction(
-        &self,
-        message: Id,
-        user: Id,
-        emoji: &str,
-    ) -> Result<Change<ReactionsChanged>>;
-    async fn history(&self, room: Id, at: PageAt, limit: u32) -> Result<Page>;
-    /// Changes after `after_seq`, or `Reset` if more than `max` of them.
-    async fn events_after(&self, room: Id, after_seq: i64, max: u32) -> Result<Catchup>;
-
-    // ---- read cursors ----
-    /// Moves `user`'s cursor in `room` to `seq` if that is forward; returns
-    /// whether it moved.
-    async fn mark_read(&self, room: Id, user: Id, seq: i64) -> Result<bool>;
-    /// Messages after the cursor not by `user` (deleted ones excluded), and how many of those mention them.
-    async fn unread(&self, room: Id, user: Id) -> Result<UnreadCounts>;
-
-    // ---- uploads ----
-    async fn create_upload(&self, upload: NewUpload) -> Result<Upload>;
-    async fn upload(&self, id: Id) -> Result<Option<Upload>>;
-
-    /// The users among `usernames` who are members of `room`, and with
-    /// `everyone` all the room's members; never `author`.
-    async fn resolve_mentions(
-        &self,
-        room: Id,
-        author: Id,
-        usernames: &[String],
-        everyone: bool,
-    ) -> Result<Vec<Id>>;
-
-    // ---- notification levels and Web Push (issue 11) ----
-    /// Sets `user`'s level in `room`; false (nothing changed) if not a member.
-    async fn set_notification_level(
-        &self,
-        room: Id,
-        user: Id,
-        level: NotificationLevel,
-    ) -> Result<bool>;
-    /// The levels (defaults filled in) of those of `users` who are members of `room`.
-    async fn notification_levels(
-        &self,
-        room: Id,
-        users: &[Id],
-    ) -> Result<Vec<(Id, NotificationLevel)>>;
-    /// Whom a new message of `author` in `room` notifies: every other member
-    /// whose level is `all`, and those of `mentioned` whose level is `mentions`.
-    async fn notify_targets(&self, room: Id, author: Id, mentioned: &[Id]) -> Result<Vec<Id>> {
-        let one = Notified {
-            room,
-            author,
-            mentioned,
-        };
-        Ok(self
-            .notify_targets_many(&[one])
-            .await?
-            .pop()
-            .unwrap_or_default())
-    }
-    /// `notify_targets` of several new messages at once, in order (a few
-    /// queries for the whole list).
-    async fn notify_targets_many(&self, messages: &[Notified<'_>]) -> Result<Vec<Vec<Id>>>;
-    /// Stores a subscription, keyed by endpoint: registering an endpoint again
-    /// updates its keys and moves it to this user. `invalid` when the user
-    /// already has `max_per_user` others.
-    async fn save_push_subscription(
-        &self,
-        sub: NewPushSubscription,
-        max_per_user: u32,
-    ) -> Result<PushSubscription>;
-    /// Deletes `user`'s subscription of that endpoint; false if they have none.
-    async fn delete_push_subscription(&self, user: Id, endpoint: &str) -> Result<bool>;
-    /// Deletes that endpoint's subscription whoever holds it (the push
-    /// service said it is gone).
-    async fn prune_push_subscription(&self, endpoint: &str) -> Result<bool>;
-    /// Every subscription of these users, by user then age.
-    async fn push_subscriptions_of(&self, users: &[Id]) -> Result<Vec<PushSubscription>>;
-    // ---- uploads: lifecycle (issue 12) ----
-    // `post_message` links a message's upload (`fileUrl` of the form
-    // `/api/files/{id}`) to it in the message's transaction: only an unsent,
-    // not removed upload of the sender in that room (else `invalid`).
-
-    /// Bytes `user` uploaded since `since` (their upload quota).
-    async fn uploaded_bytes_since(&self, user: Id, since: OffsetDateTime) -> Result<i64>;
-    /// Marks the uploads of a (deleted) message removed and returns them, so
-    /// the caller removes their bytes, then calls [`Store::forget_upload`].
-    async fn remove_uploads_of_message(&self, message: Id) -> Result<Vec<Upload>>;
-    /// Claims up to `limit` uploads whose bytes must go: unsent and created
-    /// before `unsent_before`, or of a deleted message (these are marked
-    /// removed), and any marked removed whose removal was not finished. Safe
-    /// to run on several nodes at once (each claim is one conditional UPDATE;
-    /// removing bytes twice is harmless).
-    async fn claim_expired_uploads(
-        &self,
-        unsent_before: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<Upload>>;
-    /// Deletes the row of an upload whose bytes were removed.
-    async fn forget_upload(&self, id: Id) -> Result<()>;
-    // ---- search (issue 10; `sql/search.rs`) ----
-    /// Messages of the rooms `req.user` is a member of now, matching every
-    /// term, ranked (or newest first), a page at a time.
-    async fn search(&self, req: SearchRequest) -> Result<SearchPage>;
-    /// The page of a room's history centred on `seq`: the message at `seq`
-    /// (if any) and about `limit / 2` on either side.
-    async fn history_around(&self, room: Id, seq: i64, limit: u32) -> Result<AroundPage>;
-
-    // ---- sessions (issue 14) ----
-    async fn create_session(&self, session: NewSession) -> Result<()>;
-    /// The session with this id, if not revoked (it may be past `expires_at`
-    /// until pruned: callers check the token's `exp`).
-    async fn session(&self, id: &str) -> Result<Option<StoredSession>>;
-    /// Returns whether it existed.
-    async fn revoke_session(&self, id: &str) -> Result<bool>;
-    /// Revokes every session of `user` except `keep`; returns the revoked ids.
-    async fn revoke_sessions_of(&self, user: Id, keep: Option<&str>) -> Result<Vec<String>>;
-    /// Sets the password hash and revokes every other session (all but
-    /// `keep`), in one transaction; returns the revoked ids.
-    async fn change_password(
-        &self,
-        user: Id,
-        password_hash: &str,
-        keep: Option<&str>,
-    ) -> Result<Vec<String>>;
-    async fn password_hash(&self, user: Id) -> Result<Option<String>>;
-    /// Deletes sessions that expired at or before `now_unix`; returns how many.
-    async fn prune_sessions(&self, now_unix: i64) -> Result<u64>;
-    /// Whether the pair already has its DM room.
-    async fn dm_exists(&self, a: Id, b: Id) -> Result<bool>;
-}
-
-/// A search, its names already resolved to ids by the caller.
-#[derive(Debug, Clone)]
-pub struct SearchRequest {
-    /// Who searches: only rooms they are a member of are searched.
-    pub user: Id,
-    /// Only these rooms (still only those `user` is a member of); `None`: all.
-    pub rooms: Option<Vec<Id>>,
-    /// Only messages by these users; `None`: anyone.
-    pub from: Option<Vec<Id>>,
-    pub terms: Vec<natter_core::search::Term>,
-    pub excluded: Vec<natter_core::search::Term>,
-    pub has: Vec<natter_core::search::Has>,
-    /// UTC days: created on or after `since`, before `until`.
-    pub since: Option<time::Date>,
-    pub until: Option<time::Date>,
-    pub sort: natter_core::search::Sort,
-    /// 1–50.
-    pub limit: u32,
-    pub cursor: Option<natter_core::search::Cursor>,
-}
-
-#[derive(Debug, Clone)]
-pub struct SearchPage {
-    pub messages: Vec<Message>,
-    /// `None` when this page holds the last match.
-    pub next: Option<natter_core::search::Cursor>,
-}
-
-/// History around one message, oldest first.
-#[derive(Debug, Clone)]
-pub struct AroundPage {
-    pub messages: Vec<Message>,
-    pub has_more_before: bool,
-    pub has_more_after: bool,
-}
-
-/// At most this many different emojis per user on one message (`invalid` beyond).
-pub const MAX_REACTIONS_PER_USER: i64 = 20;
-
-/// A signed-in session (its id is the token's `sid` claim).
-#[derive(Debug, Clone)]
-pub struct NewSession {
-    pub id: String,
-    pub user_id: Id,
-    /// Unix seconds: the token's `exp`.
-    pub expires_at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSession {
-    pub user_id: Id,
-    /// Unix seconds.
-    pub expires_at: i64,
-}
 
 /// Opens the store at `url` and brings its schema up to date: SQLite for
 /// `sqlite:path` / `sqlite://path` (the file and its folder are created if
@@ -513,4 +66,17 @@ pub fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
     t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000)
         .unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::now;
+
+    /// Both backends keep microseconds: a finer "now" would not read back equal.
+    #[test]
+    fn now_is_whole_microseconds() {
+        for _ in 0..100 {
+            assert_eq!(now().nanosecond() % 1_000, 0);
+        }
+    }
 }

@@ -32,7 +32,7 @@ pub struct SqliteStore {
     pools: sql::Pools,
     /// `post_message` goes through group commit (`sql/batch.rs`).
     posts: sql::GroupWriter,
-    /// Keeps the search index upkeep running (`sql/search.rs`); it stops when
+    /// Keeps the search index upkeep running (`sql/search/index.rs`); it stops when
     /// the last clone of the store is dropped.
     _upkeep: tokio::sync::mpsc::Sender<()>,
 }

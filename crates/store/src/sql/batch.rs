@@ -127,44 +127,16 @@ async fn run(pools: Pools, mut queue: mpsc::Receiver<Job>) {
 mod tests {
     use natter_core::{Error, Id, Role};
 
-    use super::super::super::{test_db, Backend};
+    use super::super::fixtures::{msg, rooms, store, users, NEW};
     use super::post;
-    use crate::{Catchup, NewMessage, NewRoom, NewUser, Store};
-
-    const NEW: &str = natter_core::events::ServerEventName::MessageNew.as_str();
-
-    fn msg(room: Id, user: Id, content: &str) -> NewMessage {
-        NewMessage::text(room, user, content)
-    }
+    use crate::{Catchup, Store};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn one_batch_fails_only_its_bad_posts() {
-        let db = test_db().await;
-        let s = Backend::open(&db.url).await.unwrap();
-        let mut users = Vec::new();
-        for name in ["alice", "bob"] {
-            let me = s
-                .create_user(NewUser {
-                    email: format!("{name}@example.com"),
-                    username: name.into(),
-                    name: name.into(),
-                    password_hash: "x".into(),
-                })
-                .await
-                .unwrap();
-            users.push(me.user.id);
-        }
+        let (_db, s) = store().await;
+        let users = users(&s, &["alice", "bob"]).await;
         let (alice, bob) = (users[0], users[1]);
-        let mut rooms = Vec::new();
-        for name in ["general", "other"] {
-            let room = NewRoom {
-                name: name.into(),
-                description: String::new(),
-                is_private: false,
-                created_by: alice,
-            };
-            rooms.push(s.create_room(room).await.unwrap().id);
-        }
+        let rooms = rooms(&s, &["general", "other"], alice).await;
         let (r, o) = (rooms[0], rooms[1]);
         s.add_member(r, bob, Role::Member).await.unwrap();
         let first = s.post_message(msg(r, alice, "first")).await.unwrap();

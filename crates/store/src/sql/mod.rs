@@ -10,6 +10,8 @@
 //! pragmas, migrations) lives in the backend modules.
 
 mod batch;
+#[cfg(all(test, feature = "testing"))]
+mod fixtures;
 mod messages;
 mod post;
 mod post_set;
@@ -262,7 +264,7 @@ impl Store for Backend {
         search::search(&self.pools, req).await
     }
     async fn history_around(&self, room: Id, seq: i64, limit: u32) -> Result<AroundPage> {
-        search::around(&self.pools, room, seq, limit).await
+        messages::around(&self.pools, room, seq, limit).await
     }
     // ---- sessions (issue 14) ----
     async fn create_session(&self, session: NewSession) -> Result<()> {

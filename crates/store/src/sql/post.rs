@@ -8,7 +8,7 @@ use natter_core::{Error, Id, Message, Result};
 use super::messages::{get, insert_mentions, log, message_select, next_seq};
 use super::{post_set, reads, Conn, Pools};
 use crate::error::db_err;
-use crate::rows::{assemble, micros, LoggedEvent, MentionRow, MessageRow};
+use crate::rows::{assemble, mention_rows, micros, LoggedEvent, MessageRow};
 use crate::{now, NewMessage, OnStored, Posted};
 
 async fn by_client_id(c: &mut Conn, msg: &NewMessage, client_id: &str) -> Result<Option<Message>> {
@@ -261,7 +261,7 @@ async fn store_new(
     .bind(msg.reply_to_id.map(|r| r.0))
     .bind(&msg.client_id)
     .bind(at)
-    // Indexed for search in this same statement (sql/search.rs).
+    // Indexed for search in this same statement (sql/search/).
     .bind(search::index_text(&msg.content))
     .bind(search::has_link(&msg.content))
     .fetch_one(&mut *c)
@@ -284,16 +284,7 @@ async fn get_new(c: &mut Conn, id: i64, mentions: &[Id]) -> Result<Message> {
         .fetch_all(&mut *c)
         .await
         .map_err(db_err)?;
-    let mut users = mentions.to_vec();
-    users.sort();
-    users.dedup();
-    let mentions = users
-        .into_iter()
-        .map(|u| MentionRow {
-            message_id: id,
-            user_id: u.0,
-        })
-        .collect();
+    let mentions = mention_rows(id, mentions);
     assemble(rows, Vec::new(), mentions)?
         .pop()
         .ok_or_else(|| Error::internal("a message just stored is missing"))
