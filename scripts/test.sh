@@ -262,6 +262,7 @@ suite "web: type-check, unit tests, build" vitest bash -c 'cd web && npm test &&
 suite "rust: fmt" check cargo fmt --all -- --check
 limit=2400 suite "rust: clippy" check cargo clippy --workspace --all-targets -- -D warnings
 suite "contract: the UI's TypeScript types match the Rust types (scripts/contract.sh --check)" check scripts/contract.sh --check
+suite "shape: every source file under 500 lines (scripts/shape.sh)" check scripts/shape.sh
 setup "build the natter and conformance binaries" cargo build -p natter-server -p natter-realtime --bins
 export NATTER_BIN="$CARGO_TARGET_DIR/debug/natter"
 export NATTER_CONFORMANCE_BIN="$CARGO_TARGET_DIR/debug/conformance"

@@ -35,7 +35,8 @@ mod tests {
 
     #[test]
     fn unix_seconds_follow_now() {
-        let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let at = OffsetDateTime::from_unix_timestamp(1_700_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         assert_eq!(Fixed(at).unix(), 1_700_000_000);
         let before = Fixed(OffsetDateTime::UNIX_EPOCH - time::Duration::seconds(5));
         assert_eq!(before.unix(), 0, "before the epoch is 0, not a wrap");

@@ -164,7 +164,7 @@ fn load_or_create(path: &Path) -> anyhow::Result<ES256KeyPair> {
             .with_context(|| format!("could not create {}", dir.display()))?;
     }
     let key = generate_key();
-    crate::write_private(path, &key)
+    crate::setup::write_private(path, &key)
         .with_context(|| format!("could not write {}", path.display()))?;
     tracing::info!("generated a VAPID key pair in {}", path.display());
     parse_key(&key)

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub client: Client,
     /// The node's state (its store, file store, services).
     pub state: AppState,
+    /// The node's clock (the real time until a test moves it on).
+    pub clock: Arc<TestClock>,
     _db: TestDb,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -31,6 +33,25 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+/// A clock a test can move on: the real time plus how far it was advanced.
+#[derive(Default)]
+pub struct TestClock {
+    ahead: std::sync::Mutex<time::Duration>,
+}
+
+impl TestClock {
+    pub fn advance(&self, by: std::time::Duration) {
+        let by = time::Duration::try_from(by).expect("a test's step fits");
+        *self.ahead.lock().expect("clock") += by;
+    }
+}
+
+impl natter_server::clock::Clock for TestClock {
+    fn now(&self) -> time::OffsetDateTime {
+        natter_store::now() + *self.ahead.lock().expect("clock")
     }
 }
 
@@ -96,11 +117,20 @@ impl TestApp {
         let mut config = serve_args(dir.path(), Some(db.url.clone()));
         config.files = files;
         tweak(&mut config);
-        let (router, state) = match store {
-            Some(f) => natter_server::build_with_files(config, f).await,
-            None => natter_server::build(config).await,
-        }
-        .expect("build app");
+        let files = match store {
+            Some(f) => f,
+            None => natter_server::files::from_config(&config.files, &config.store.data_dir)
+                .expect("file store"),
+        };
+        let clock = Arc::new(TestClock::default());
+        let parts = natter_server::Parts {
+            files,
+            clock: clock.clone(),
+            presence: None,
+        };
+        let (router, state) = natter_server::build_with(config, parts)
+            .await
+            .expect("build app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -116,6 +146,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             client: Client::new(),
             state,
+            clock,
             _db: db,
             _dir: dir,
             server,

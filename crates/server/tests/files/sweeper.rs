@@ -28,14 +28,9 @@ async fn the_sweeper_removes_unsent_uploads(app: TestApp) {
         fetch(&app, &swept, &ana, &[]).await.status(),
         StatusCode::OK
     );
-    // Past it (here: any age), the unsent one goes, bytes and thumbnail too.
-    assert_eq!(
-        app.state
-            .sweep_uploads(std::time::Duration::ZERO)
-            .await
-            .unwrap(),
-        1
-    );
+    // A day and a minute later, the unsent one goes, bytes and thumbnail too.
+    app.clock.advance(day + std::time::Duration::from_secs(60));
+    assert_eq!(app.state.sweep_uploads(day).await.unwrap(), 1);
     assert_eq!(
         fetch(&app, &swept, &ana, &[]).await.status(),
         StatusCode::NOT_FOUND
@@ -55,11 +50,5 @@ async fn the_sweeper_removes_unsent_uploads(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(
-        app.state
-            .sweep_uploads(std::time::Duration::ZERO)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(app.state.sweep_uploads(day).await.unwrap(), 0);
 }
