@@ -19,7 +19,7 @@ macro_rules! events {
     (
         $(#[$doc:meta])*
         pub enum $Enum:ident / $Name:ident as $ts:literal {
-            $( $(#[$vdoc:meta])* $Variant:ident($Payload:ty) = $wire:literal, )*
+            $( $(#[doc = $vdoc:literal])* $Variant:ident($Payload:ty) = $wire:literal, )*
         }
     ) => {
         $(#[$doc])*
@@ -27,7 +27,7 @@ macro_rules! events {
         #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, rename = $ts))]
         #[serde(tag = "event", content = "data")]
         pub enum $Enum {
-            $( $(#[$vdoc])* #[serde(rename = $wire)] $Variant($Payload), )*
+            $( $(#[doc = $vdoc])* #[serde(rename = $wire)] $Variant($Payload), )*
         }
 
         /// The names alone (metrics labels, the bench, the UI's constants).
@@ -50,11 +50,17 @@ macro_rules! events {
                 Self::ALL.iter().copied().find(|e| e.as_str() == name)
             }
 
-            /// `(variant, wire name, TypeScript type of the payload)` for the
-            /// UI's generated event map.
+            /// Each event for the UI's generated event map and docs/EVENTS.md.
             #[cfg(feature = "ts")]
-            pub fn ts_table() -> Vec<(&'static str, &'static str, String)> {
-                vec![$( (stringify!($Variant), $wire, <$Payload as ts_rs::TS>::name(&ts_rs::Config::from_env())), )*]
+            pub fn ts_table() -> Vec<EventDoc> {
+                let cfg = ts_rs::Config::from_env();
+                vec![$( EventDoc {
+                    variant: stringify!($Variant),
+                    wire: $wire,
+                    payload: <$Payload as ts_rs::TS>::name(&cfg),
+                    shape: <$Payload as ts_rs::TS>::inline(&cfg),
+                    doc: [$($vdoc),*].iter().map(|l| l.trim()).collect::<Vec<_>>().join(" "),
+                }, )*]
             }
         }
 
@@ -94,22 +100,46 @@ macro_rules! events {
     };
 }
 
+/// One event as the generated TypeScript and docs describe it.
+#[cfg(feature = "ts")]
+pub struct EventDoc {
+    pub variant: &'static str,
+    pub wire: &'static str,
+    /// The payload's TypeScript type name, and its shape written out.
+    pub payload: String,
+    pub shape: String,
+    /// The variant's doc comment: what the event does, who gets it.
+    pub doc: String,
+}
+
 /// An event's payload without its name (see [`ServerEvent::data`]).
 pub struct Data<'a, E>(&'a E);
 
 events! {
-    /// Events a client sends.
+    /// Events a client sends. Each answers its ack with `{ok: true, …}` or
+    /// `{ok: false, error}`, or with an `error` event when sent without an ack.
     pub enum ClientEvent / ClientEventName as "TaggedClientEvent" {
+        /// Subscribes this socket (a public room makes the caller a member first); this socket gets `room:joined`.
         RoomJoin(RoomRef) = "room:join",
+        /// Unsubscribes this socket only (membership stays); the room gets `room:user-left`.
         RoomLeave(RoomRef) = "room:leave",
+        /// Stores a message, acked once durable; the room gets `message:new`. A repeated `clientId` acks the first message.
         MessageSend(SendPayload) = "message:send",
+        /// The author edits; the room gets `message:updated`.
         MessageEdit(EditPayload) = "message:edit",
+        /// The author, a moderator or an admin deletes; the room gets `message:deleted`.
         MessageDelete(MessageRef) = "message:delete",
+        /// The room's other sockets get `typing:start`; it expires 6 s after the last start.
         TypingStart(RoomRef) = "typing:start",
+        /// The room's other sockets get `typing:stop`.
         TypingStop(RoomRef) = "typing:stop",
+        /// Toggles the caller's emoji; the room gets `message:reactions`.
         MessageReact(ReactPayload) = "message:react",
+        /// Moves the caller's read cursor (never back); the room gets `message:read`, the caller `unread:update`.
         MessageRead(MessageRef) = "message:read",
+        /// A direct message: the pair's DM room, found or made; both users get `dm:new`.
         DmSend(DmPayload) = "dm:send",
+        /// Every logged change of the given rooms after each `lastSeq` (or `reset`).
         Sync(SyncPayload) = "sync",
         /// Which room this socket shows, visible and focused (`null`: none), so
         /// its user is not pushed that room's messages.
@@ -118,26 +148,42 @@ events! {
 }
 
 events! {
-    /// Events the server sends.
+    /// Events the server sends. Room changes carry `eventSeq` and are logged,
+    /// so `sync` replays them.
     pub enum ServerEvent / ServerEventName as "TaggedServerEvent" {
+        /// To the room's sockets, the sender's included (logged).
         MessageNew(MessageChange) = "message:new",
+        /// To the room, after an edit (logged).
         MessageUpdated(MessageChange) = "message:updated",
+        /// To the room, after a delete (logged).
         MessageDeleted(MessageDeleted) = "message:deleted",
+        /// To the room, after a reaction was toggled (logged).
         MessageReactions(MessageReactions) = "message:reactions",
+        /// To the room, when a member's read cursor moved.
         MessageRead(MessageRead) = "message:read",
+        /// To the room except the typist's sockets.
         TypingStart(TypingStart) = "typing:start",
+        /// To the room except the typist's sockets.
         TypingStop(TypingStop) = "typing:stop",
+        /// To everyone sharing a room with the user, when their first socket connects.
         UserOnline(UserOnline) = "user:online",
+        /// To the same, when their last socket disconnects (or their node died).
         UserOffline(UserOffline) = "user:offline",
+        /// To the socket that sent `room:join`.
         RoomJoined(RoomJoined) = "room:joined",
+        /// To the room, for a new membership (join, invite).
         RoomUserJoined(RoomUser) = "room:user-joined",
+        /// To the room: a socket's `room:leave`, a leave, a removal.
         RoomUserLeft(RoomUser) = "room:user-left",
-        /// A room's name, description or privacy changed (logged: `sync` replays it).
+        /// To the room: its name, description or privacy changed (logged).
         RoomUpdated(RoomUpdated) = "room:updated",
+        /// To every socket of both users, after a `dm:send` stored a message.
         DmNew(Message) = "dm:new",
+        /// To every socket of one user: their counts in a room changed.
         UnreadUpdate(UnreadCounts) = "unread:update",
+        /// To a member a new message mentions, or the recipient of a `dm:send`.
         Notification(Notification) = "notification",
-        /// What went wrong with an event sent without an ack.
+        /// To the socket whose event, sent without an ack, failed.
         Error(ErrorBody) = "error",
     }
 }

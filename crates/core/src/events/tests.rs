@@ -75,18 +75,18 @@ fn a_server_event_is_its_name_and_payload() {
 }
 
 /// The event names and payload maps for the web UI (`events.ts` beside
-/// ts-rs's types, written by `scripts/contract.sh`): the UI spells no event
-/// name itself, and its socket's event maps come from these tables.
+/// ts-rs's types), and docs/EVENTS.md, written by `scripts/contract.sh`: the
+/// UI spells no event name itself, its socket's event maps and the events'
+/// reference come from these tables.
 #[cfg(feature = "ts")]
 #[test]
 fn export_bindings_event_names() {
     use std::collections::BTreeSet;
     use std::fmt::Write;
-    type Table = Vec<(&'static str, &'static str, String)>;
-    fn object(name: &str, table: &Table, imports: &mut BTreeSet<String>) -> String {
+    fn object(name: &str, table: &[EventDoc], imports: &mut BTreeSet<String>) -> String {
         let mut out = format!("export const {name} = {{\n");
-        for (variant, wire, _) in table {
-            let _ = writeln!(out, "  {variant}: '{wire}',");
+        for e in table {
+            let _ = writeln!(out, "  {}: '{}',", e.variant, e.wire);
         }
         out.push_str("} as const;\n");
         let _ = writeln!(
@@ -95,24 +95,51 @@ fn export_bindings_event_names() {
         );
         let _ = writeln!(out, "/** The payload of each {name}, by wire name. */");
         let _ = writeln!(out, "export interface {name}Payloads {{");
-        for (_, wire, ty) in table {
-            let _ = writeln!(out, "  '{wire}': {ty};");
-            imports.insert(ty.clone());
+        for e in table {
+            let _ = writeln!(out, "  '{}': {};", e.wire, e.payload);
+            imports.insert(e.payload.clone());
         }
         out.push_str("}\n");
         out
     }
+    fn doc_table(title: &str, table: &[EventDoc]) -> String {
+        let mut out = format!("## {title}\n\n| event | payload | what it does |\n|---|---|---|\n");
+        for e in table {
+            let _ = writeln!(out, "| `{}` | `{}` | {} |", e.wire, e.payload, e.doc);
+        }
+        out.push_str("\n| payload | shape |\n|---|---|\n");
+        let mut seen = BTreeSet::new();
+        for e in table {
+            if seen.insert(e.payload.clone()) {
+                let shape = e.shape.replace('|', "\\|");
+                let _ = writeln!(out, "| `{}` | `{}` |", e.payload, shape);
+            }
+        }
+        out
+    }
+    let client = ClientEventName::ts_table();
+    let server = ServerEventName::ts_table();
     let mut imports = BTreeSet::new();
-    let client = object("ClientEvent", &ClientEventName::ts_table(), &mut imports);
-    let server = object("ServerEvent", &ServerEventName::ts_table(), &mut imports);
+    let client_ts = object("ClientEvent", &client, &mut imports);
+    let server_ts = object("ServerEvent", &server, &mut imports);
     let mut text = String::from(
         "// Generated from natter-core's `events` by scripts/contract.sh. Do not edit.\n\n",
     );
     for ty in &imports {
         let _ = writeln!(text, "import type {{ {ty} }} from './{ty}';");
     }
-    let _ = write!(text, "\n{client}\n{server}");
+    let _ = write!(text, "\n{client_ts}\n{server_ts}");
     let dir = std::env::var("TS_RS_EXPORT_DIR").unwrap_or_else(|_| "bindings".to_owned());
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
     std::fs::write(format!("{dir}/events.ts"), text).unwrap_or_else(|e| panic!("{dir}: {e}"));
+    if let Ok(doc) = std::env::var("NATTER_EVENTS_DOC") {
+        let text = format!(
+            "# Socket.IO events\n\nGenerated from `natter_core::events` by scripts/contract.sh (do not edit; CI checks it). \
+             What each event guarantees, its refusals and acks: [CONTRACT.md](CONTRACT.md) §3. \
+             Types are the UI's TypeScript (`web/src/api/generated/`).\n\n{}\n{}",
+            doc_table("Client → server", &client),
+            doc_table("Server → client", &server),
+        );
+        std::fs::write(&doc, text).unwrap_or_else(|e| panic!("{doc}: {e}"));
+    }
 }

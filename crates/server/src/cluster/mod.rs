@@ -105,7 +105,10 @@ impl Cluster {
             .map_err(|_| anyhow::anyhow!("timed out"))
             .and_then(|r| r.map_err(anyhow::Error::from))
             .with_context(|| {
-                format!("could not connect to Redis at {}", crate::setup::redact(&opts.url))
+                format!(
+                    "could not connect to Redis at {}",
+                    crate::setup::redact(&opts.url)
+                )
             })?;
         // re-subscribe after every reconnect, by itself
         // (the task lives as long as the client; its handle is not needed)

@@ -9,6 +9,7 @@ import type { SendPayload } from "./SendPayload";
 import type { SyncPayload } from "./SyncPayload";
 
 /**
- * Events a client sends.
+ * Events a client sends. Each answers its ack with `{ok: true, …}` or
+ * `{ok: false, error}`, or with an `error` event when sent without an ack.
  */
 export type TaggedClientEvent = { "event": "room:join", "data": RoomRef } | { "event": "room:leave", "data": RoomRef } | { "event": "message:send", "data": SendPayload } | { "event": "message:edit", "data": EditPayload } | { "event": "message:delete", "data": MessageRef } | { "event": "typing:start", "data": RoomRef } | { "event": "typing:stop", "data": RoomRef } | { "event": "message:react", "data": ReactPayload } | { "event": "message:read", "data": MessageRef } | { "event": "dm:send", "data": DmPayload } | { "event": "sync", "data": SyncPayload } | { "event": "focus", "data": FocusPayload };

@@ -16,6 +16,7 @@ import type { UserOffline } from "./UserOffline";
 import type { UserOnline } from "./UserOnline";
 
 /**
- * Events the server sends.
+ * Events the server sends. Room changes carry `eventSeq` and are logged,
+ * so `sync` replays them.
  */
 export type TaggedServerEvent = { "event": "message:new", "data": MessageChange } | { "event": "message:updated", "data": MessageChange } | { "event": "message:deleted", "data": MessageDeleted } | { "event": "message:reactions", "data": MessageReactions } | { "event": "message:read", "data": MessageRead } | { "event": "typing:start", "data": TypingStart } | { "event": "typing:stop", "data": TypingStop } | { "event": "user:online", "data": UserOnline } | { "event": "user:offline", "data": UserOffline } | { "event": "room:joined", "data": RoomJoined } | { "event": "room:user-joined", "data": RoomUser } | { "event": "room:user-left", "data": RoomUser } | { "event": "room:updated", "data": RoomUpdated } | { "event": "dm:new", "data": Message } | { "event": "unread:update", "data": UnreadCounts } | { "event": "notification", "data": Notification } | { "event": "error", "data": ErrorBody };
