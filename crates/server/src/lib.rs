@@ -76,6 +76,7 @@ pub async fn build_with_files(
             files,
             clock: Arc::new(clock::SystemClock),
             presence: None,
+            push: None,
         },
     )
     .await
@@ -88,6 +89,8 @@ pub struct Parts {
     pub clock: Arc<dyn clock::Clock>,
     /// `None`: in memory, or shared through Redis in cluster mode.
     pub presence: Option<Arc<dyn presence::Presence>>,
+    /// Where pushes go; `None`: the subscriptions' push services over HTTP.
+    pub push: Option<Arc<dyn push::sender::Deliver>>,
 }
 
 /// `build` with the given parts.
@@ -130,6 +133,7 @@ pub async fn build_with(config: ServeArgs, parts: Parts) -> anyhow::Result<(Rout
         store.clone(),
         &metrics,
         cluster.clone(),
+        parts.push.clone(),
     )?;
     let (fanout, shared): (Arc<dyn natter_realtime::Fanout>, _) = match &cluster {
         Some(c) => (

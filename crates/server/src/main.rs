@@ -1,3 +1,6 @@
+//! The `natter` binary: parses the command line, sets up logging, and runs
+//! `serve` (or a maintenance command).
+
 use std::io::IsTerminal;
 
 use clap::Parser;

@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, Mutex, Semaphore};
 use crate::config::PushArgs;
 use crate::metrics::Metrics;
 use focus::Focus;
-use sender::{Delivery, Sender, Urgency};
+use sender::{Deliver, Delivery, Sender, Urgency};
 use vapid::Vapid;
 
 /// Messages waiting for their pushes to be worked out.
@@ -112,15 +112,19 @@ impl Push {
         store: Arc<dyn Store>,
         metrics: &Metrics,
         cluster: Option<Arc<crate::cluster::Cluster>>,
+        deliver: Option<Arc<dyn Deliver>>,
     ) -> anyhow::Result<Arc<Push>> {
         let vapid = Arc::new(vapid);
         let metrics = PushMetrics::new(metrics);
-        let sender = Arc::new(Sender::new(
-            vapid.clone(),
-            store.clone(),
-            metrics.clone(),
-            args.push_allow_private,
-        )?);
+        let sender: Arc<dyn Deliver> = match deliver {
+            Some(d) => d,
+            None => Arc::new(Sender::new(
+                vapid.clone(),
+                store.clone(),
+                metrics.clone(),
+                args.push_allow_private,
+            )?),
+        };
         let focus = Arc::new(Focus::new(cluster));
         let (tx, rx) = mpsc::channel::<Job>(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
@@ -179,7 +183,7 @@ impl Push {
 struct Dispatcher {
     store: Arc<dyn Store>,
     focus: Arc<Focus>,
-    sender: Arc<Sender>,
+    sender: Arc<dyn Deliver>,
     deliveries: Arc<Semaphore>,
     preview: bool,
     messages: IntCounter,

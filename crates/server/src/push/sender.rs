@@ -65,6 +65,13 @@ pub struct Delivery {
     pub topic: String,
 }
 
+/// Where pushes go: the push services over HTTP ([`Sender`]), or whatever a
+/// test puts there. Best effort: a delivery never fails its caller.
+#[async_trait::async_trait]
+pub trait Deliver: Send + Sync + 'static {
+    async fn deliver(&self, d: Delivery);
+}
+
 pub struct Sender {
     client: reqwest::Client,
     vapid: Arc<Vapid>,
@@ -111,7 +118,7 @@ impl Sender {
 
     /// Delivers (with retries), then counts the outcome. Never fails: a push
     /// is best effort.
-    pub async fn deliver(&self, d: Delivery) {
+    pub async fn deliver_now(&self, d: Delivery) {
         let endpoint = d.subscription.endpoint.clone();
         match self.try_deliver(d).await {
             Ok(()) => {}
@@ -263,5 +270,12 @@ impl Resolve for PublicOnly {
             let addrs: Addrs = Box::new(addrs.into_iter());
             Ok(addrs)
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl Deliver for Sender {
+    async fn deliver(&self, d: Delivery) {
+        self.deliver_now(d).await;
     }
 }

@@ -17,11 +17,4 @@ impl App {
             Some(_) => Err(Error::forbidden("you are not a member of this room")),
         }
     }
-
-    pub async fn require_user(&self, user: Id) -> Result<natter_core::User> {
-        self.store
-            .user(user)
-            .await?
-            .ok_or_else(|| Error::not_found("user not found"))
-    }
 }

@@ -1,4 +1,4 @@
-//! Finding people (for DMs and mention completion).
+//! The REST door of users: finding people (for DMs and mention completion).
 
 use axum::extract::State;
 use natter_core::{Id, User};
@@ -42,10 +42,7 @@ async fn search(
     Query(q): Query<UserQuery>,
 ) -> ApiResult<Json<UsersBody>> {
     Ok(Json(UsersBody {
-        users: s
-            .store
-            .search_users(natter_core::validate::search_query(&q.query)?, 20)
-            .await?,
+        users: s.find_users(&q.query).await?,
     }))
 }
 

@@ -109,6 +109,17 @@ impl TestApp {
         store: Option<Arc<dyn natter_server::files::Files>>,
         tweak: impl FnOnce(&mut ServeArgs),
     ) -> TestApp {
+        TestApp::start_parts(backend, files, store, None, tweak).await
+    }
+
+    /// The most general start: also where pushes go (`None`: over HTTP).
+    pub async fn start_parts(
+        backend: Backend,
+        files: FilesArgs,
+        store: Option<Arc<dyn natter_server::files::Files>>,
+        push: Option<Arc<dyn natter_server::push::sender::Deliver>>,
+        tweak: impl FnOnce(&mut ServeArgs),
+    ) -> TestApp {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await,
@@ -127,6 +138,7 @@ impl TestApp {
             files,
             clock: clock.clone(),
             presence: None,
+            push,
         };
         let (router, state) = natter_server::build_with(config, parts)
             .await

@@ -13,6 +13,7 @@
 mod common;
 
 mod cluster;
+mod deliver;
 mod levels;
 mod subscriptions;
 mod validation;
