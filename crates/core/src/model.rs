@@ -322,6 +322,7 @@ pub struct Message {
     pub reactions: Vec<Reaction>,
     pub mentions: Vec<Id>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub client_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]

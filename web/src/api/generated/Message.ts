@@ -9,4 +9,4 @@ export type Message = { id: Id, roomId: Id, userId: Id,
 /**
  * The message's place in its room: the eventSeq of its creation.
  */
-seq: number, content: string, type: MessageType, fileUrl: string | null, replyToId: Id | null, replyTo: ReplyTo | null, user: User, reactions: Array<Reaction>, mentions: Array<Id>, clientId?: string | null, createdAt: string, updatedAt: string, editedAt?: string, deletedAt?: string, };
+seq: number, content: string, type: MessageType, fileUrl: string | null, replyToId: Id | null, replyTo: ReplyTo | null, user: User, reactions: Array<Reaction>, mentions: Array<Id>, clientId?: string, createdAt: string, updatedAt: string, editedAt?: string, deletedAt?: string, };
