@@ -1,6 +1,6 @@
 //! Natter's storage: one [`Store`] trait, two backends (SQLite, PostgreSQL) that
 //! behave the same and are held to it by one conformance suite
-//! (`tests/conformance.rs`).
+//! (`tests/conformance/`).
 //!
 //! Every change of a room (message new/edited/deleted, reactions changed) takes
 //! the room's next sequence number in the same transaction that stores it, and is
