@@ -1,5 +1,8 @@
 //! The one explicit state of a node: configuration, store, realtime engine,
-//! tokens, limits, presence. Handlers reach everything through `AppState`.
+//! tokens, limits, presence. Services and doors reach everything through
+//! `AppState`; what comes from outside (store, files, presence, clock, push
+//! delivery, the engine's fan-out) sits behind a trait a test can swap
+//! (`crate::Parts`). This module depends on no feature's service or door.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -29,7 +32,7 @@ pub struct App {
     /// The time; a test may set it.
     pub clock: Arc<dyn crate::clock::Clock>,
     pub typing: crate::typing::Typing,
-    /// Per-room ordering of live events (see `services::order`).
+    /// Per-room ordering of live events (see `order`).
     pub room_locks: crate::order::RoomLocks,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// This node's link to the others (cluster mode, `REDIS_URL` set).

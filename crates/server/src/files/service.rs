@@ -1,5 +1,5 @@
 //! Uploads: limits (size, per-user rate and quota), images made safe
-//! (`services::images`), bytes in the file store before the row in the
+//! (`images`), bytes in the file store before the row in the
 //! database, who may fetch a file, and removing the bytes of files nobody
 //! may see any more (a deleted message's, or unsent for 24 h).
 //!

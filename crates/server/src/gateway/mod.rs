@@ -1,6 +1,7 @@
 //! The Socket.IO gateway: authenticates sockets before CONNECT is answered,
-//! subscribes them to their rooms, and turns each client event into a service
-//! call whose result becomes the ack (or an `error` event when there is none).
+//! subscribes them to their rooms, decodes each client event and hands it to
+//! its feature's socket handler, whose result becomes the ack (or an `error`
+//! event when there is none).
 
 use natter_core::events::payload::UserOnline;
 use natter_core::events::{ClientEvent, ServerEvent};

@@ -88,7 +88,7 @@ impl App {
             is_private: changes.is_private,
         };
         let changed = !patch.is_empty();
-        // Held from the seq to the broadcast, as edits do (services/order.rs).
+        // Held from the seq to the broadcast, as edits do (`crate::order`).
         let _order = self.room_locks.lock(id).await;
         let room = self.store.update_room(id, patch, who.user_id).await?;
         if changed {

@@ -1,5 +1,5 @@
-//! `GET /api/search` (issue 10, docs/SEARCH.md); the work is in
-//! `services/search.rs`.
+//! The REST door of search: `GET /api/search` (issue 10, docs/SEARCH.md); the work
+//! is in `service.rs`.
 
 use axum::extract::State;
 use natter_core::search::{Piece, Sort};
