@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  T, ack, ackOk, expectNone, startServer, unknownIdLike,
+  T, ack, ackOk, expectNone, startServer, unknownIdLike, waitFor,
 } from './harness.mjs';
 
 describe('permission failures store nothing', () => {
@@ -139,8 +139,13 @@ describe('permission failures store nothing', () => {
     const dave = await n.register('dave');
     await n.invite(alice, priv.id, dave.id);
     const sd = await n.connect(dave);
+    const sd2 = await n.connect(dave);
     await ackOk(sd, 'message:send', { roomId: priv.id, content: 'dave was here' });
+    // every socket of dave's is told, though none hears the room any more
+    const told = [sd, sd2].map((s) => waitFor(s, 'room:user-left', (x) => x.roomId === priv.id && x.user?.id === dave.id));
+    const roomTold = waitFor(sa, 'room:user-left', (x) => x.roomId === priv.id && x.user?.id === dave.id);
     await n.ok('DELETE', `/api/rooms/${priv.id}/members/${dave.id}`, { token: alice.token });
+    await Promise.all([...told, roomTold]);
     const before = await snapshot();
     const r = await ack(sd, 'message:send', { roomId: priv.id, content: 'still here?' });
     assert.equal(r.ok, false);

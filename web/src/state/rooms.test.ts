@@ -1,6 +1,7 @@
 // Tests of the rooms store: member lists and the room actions dialogs call.
 import { describe, expect, it, vi } from 'vitest';
 import { flush, setup } from '../test/app';
+import { ApiError } from '../api/rest';
 import type { Member, User } from '../api/types';
 import { ana, luis, room } from '../test/fixtures';
 
@@ -15,6 +16,45 @@ describe('members', () => {
     t.server().onUserLeft({ roomId: 'r1', user: ana });
     await flush();
     expect(members).toHaveBeenCalledWith('r1');
+  });
+});
+
+describe('our own membership ending', () => {
+  it('room:user-left about us drops the room once the server says we are not a member', async () => {
+    const t = setup();
+    await t.controller.start(ana, null);
+    await t.timelines.openRoom('r1');
+    await flush();
+    const room = vi.fn(async () => {
+      throw new ApiError(403, 'forbidden', 'you are not a member of this room');
+    });
+    t.stubRest({ room });
+    t.server().onUserLeft({ roomId: 'r1', user: ana });
+    await flush();
+    expect(room).toHaveBeenCalledWith('r1');
+    expect(t.rooms.store.getState().rooms['r1']).toBeUndefined();
+    expect(t.rooms.store.getState().activeRoomId).toBeNull();
+  });
+
+  it('keeps the room when only one of our sockets left it (we are still a member)', async () => {
+    const t = setup();
+    await t.controller.start(ana, null);
+    const held = t.rooms.store.getState().rooms['r1']!;
+    t.stubRest({ room: vi.fn(async () => ({ room: { ...held, role: 'member' as const } })) });
+    t.server().onUserLeft({ roomId: 'r1', user: ana });
+    await flush();
+    expect(t.rooms.store.getState().rooms['r1']).toBeDefined();
+  });
+
+  it('asks nothing when someone else left', async () => {
+    const t = setup();
+    await t.controller.start(ana, null);
+    const room = vi.fn();
+    t.stubRest({ room });
+    t.server().onUserLeft({ roomId: 'r1', user: luis });
+    await flush();
+    expect(room).not.toHaveBeenCalled();
+    expect(t.rooms.store.getState().rooms['r1']).toBeDefined();
   });
 });
 

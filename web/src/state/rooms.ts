@@ -2,7 +2,7 @@
 // Its actions are the room operations components call (join, leave, create, DMs, settings,
 // notifications, member admin) and the room events the controller routes here.
 import { createStore } from 'zustand/vanilla';
-import type { RestApi } from '../api/rest';
+import { ApiError, type RestApi } from '../api/rest';
 import type { RealtimeApi } from '../api/socket';
 import type { Id, Member, MessageReadPayload, NotificationLevel, Role, Room, RoomUserPayload, User } from '../api/types';
 import type { PresenceStore } from './presence';
@@ -221,8 +221,20 @@ export function createRooms(deps: RoomsDeps) {
     /**
      * room:user-left: sent when a member leaves or is removed, and also when one of their
      * sockets only unsubscribes (`room:leave`, membership stays): ask the server who is in.
+     * About ourselves (a leave in another tab, a removal), ask whether we still are a member
+     * and drop the room if not.
      */
     userLeft(p: RoomUserPayload): void {
+      if (p.user.id === get().me?.id && get().rooms[p.roomId]) {
+        void deps.rest.room(p.roomId).then(
+          ({ room: r }) => {
+            if (!r.role) remove(p.roomId);
+          },
+          (e: unknown) => {
+            if (e instanceof ApiError && (e.status === 403 || e.status === 404)) remove(p.roomId);
+          },
+        );
+      }
       if (get().members[p.roomId]) void loadMembers(p.roomId).catch(() => undefined);
     },
 

@@ -173,7 +173,7 @@ events! {
         RoomJoined(RoomJoined) = "room:joined",
         /// To the room, for a new membership (join, invite).
         RoomUserJoined(RoomUser) = "room:user-joined",
-        /// To the room: a socket's `room:leave`, a leave, a removal.
+        /// To the room: a socket's `room:leave`, a leave, a removal; when a membership ends, also to that user's sockets.
         RoomUserLeft(RoomUser) = "room:user-left",
         /// To the room: its name, description or privacy changed (logged).
         RoomUpdated(RoomUpdated) = "room:updated",

@@ -136,7 +136,7 @@ impl App {
         if self.store.remove_member(id, who.user_id).await? {
             self.unsubscribe_user(who.user_id, id);
             let user = self.require_user(who.user_id).await?;
-            self.announce_left(id, user);
+            self.announce_gone(id, user);
         }
         Ok(())
     }
@@ -161,6 +161,16 @@ impl App {
             id,
             ServerEvent::RoomUserLeft(RoomUser { room_id: id, user }),
         );
+    }
+
+    /// A membership ended (a leave, a removal): the room is told, and so are
+    /// the user's own sockets, which no longer hear the room (another tab, or
+    /// the removed user, drops it from its list).
+    fn announce_gone(&self, id: Id, user: natter_core::User) {
+        let uid = user.id;
+        let left = RoomUser { room_id: id, user };
+        self.emit_room(id, ServerEvent::RoomUserLeft(left.clone()));
+        self.emit_user(uid, ServerEvent::RoomUserLeft(left));
     }
 
     pub async fn members(&self, who: &Session, id: Id) -> Result<Vec<Member>> {
@@ -232,7 +242,7 @@ impl App {
         let user = self.require_user(target).await?;
         if self.store.remove_member(id, target).await? {
             self.unsubscribe_user(target, id);
-            self.announce_left(id, user);
+            self.announce_gone(id, user);
         }
         Ok(())
     }
