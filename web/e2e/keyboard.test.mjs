@@ -55,6 +55,18 @@ async function expectFocus(page, match, what) {
   assert.match(f.name, match, `${what}: focus is on ${JSON.stringify(f)}`);
 }
 
+/** Like `expectFocus`, for focus an effect moves once something has loaded (the emoji
+ * picker's list arrives after its popover): waits up to `T` for it. */
+async function expectFocusOnceLoaded(page, match, what) {
+  const deadline = Date.now() + T;
+  let f = await focused(page);
+  while (!match.test(f.name) && Date.now() < deadline) {
+    await page.waitForTimeout(50);
+    f = await focused(page);
+  }
+  assert.match(f.name, match, `${what}: focus is on ${JSON.stringify(f)}`);
+}
+
 test('a whole session without a mouse', async () => {
   const c = await newContext(browser, server.base);
   const page = await c.ctx.newPage();
@@ -129,7 +141,7 @@ test('a whole session without a mouse', async () => {
   await kb.press('Enter');
   const picker = page.getByRole('dialog', { name: 'Choose an emoji' });
   await picker.waitFor({ timeout: T });
-  await expectFocus(page, /^React with/, 'the picker takes focus');
+  await expectFocusOnceLoaded(page, /^React with/, 'the picker takes focus');
   await kb.press('Enter');
   await picker.waitFor({ state: 'detached', timeout: T });
   await msg('a reply by keyboard').getByRole('button', { name: /1/ }).first().waitFor({ timeout: T });
