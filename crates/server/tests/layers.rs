@@ -102,13 +102,10 @@ fn edges(mods: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>> 
                 .rev()
                 .map(|k| segs[..k].join("::"))
                 .find(|m| mods.contains_key(m));
-            if let Some(m) = hit {
-                let nested = m.starts_with(&format!("{name}::"))
-                    || name.starts_with(&format!("{m}::"))
-                    || name.is_empty();
-                if m != *name && !nested {
-                    to.insert(m);
-                }
+            // the crate root only declares modules; a child naming its parent
+            // (or the reverse) is an edge like any other
+            if let Some(m) = hit.filter(|m| m != name && !m.is_empty() && !name.is_empty()) {
+                to.insert(m);
             }
         }
         graph.insert(name.clone(), to);

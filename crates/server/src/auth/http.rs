@@ -11,8 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::auth::extract::AuthUser;
-use crate::auth::tokens::session_cookie;
-use crate::auth::tokens::token_from_headers;
+use crate::auth::tokens::{session_cookie, token_from_headers};
 use crate::error::{ApiResult, Json};
 use crate::http::extract::{ClientIp, SecureCookie};
 use crate::limits::Action;

@@ -13,8 +13,7 @@ use serde_json::Value;
 
 use crate::ack::ClientSocket;
 use crate::app::{emit_socket, room_channel, user_channel, AppState};
-use crate::auth::tokens::cookie_token;
-use crate::auth::tokens::Session;
+use crate::auth::tokens::{cookie_token, Session};
 use crate::error::{ack_error, client_body};
 use crate::{dms, messages, push, reads, rooms, sync, typing};
 
